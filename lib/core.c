@@ -1,0 +1,393 @@
+/*
+ * core.c - the lock events (see core.h and docs/design.md, "What an
+ * acquisition does"). The fast path of lw_acquire_before is a registry
+ * lookup, a scan of the (short) held stack, a call-site lookup and a chain
+ * cache lookup, all without locks or allocation.
+ */
+#include "core.h"
+
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "depot.h"
+#include "options.h"
+#include "output.h"
+#include "stack.h"
+#include "symbolize.h"
+#include "types.h"
+
+static lw_graph_t graph;
+static lw_u64map_t seen_cycles; /* signatures of reported cycles; under graph.lock */
+static _Atomic int finished;
+
+void lw_core_init(void) {
+  lw_graph_init(&graph);
+  lw_u64map_init(&seen_cycles, false);
+}
+
+lw_thread_t *lw_core_thread(void) {
+  lw_thread_t *t = lw_tls_self;
+  if (t) return t;
+  return lw_tls_self = lw_thread_create(LW_NO_SEQ);
+}
+
+uint32_t lw_core_thread_spawn(lw_thread_t *parent) {
+  return lw_thread_new_seq(parent->seq + 1, lw_stack_capture(&lw_stacks, (int)lw_opt.stack_depth));
+}
+
+lw_thread_t *lw_core_thread_start(uint32_t seq) { return lw_tls_self = lw_thread_create(seq); }
+
+void lw_core_thread_exit(lw_thread_t *t) {
+  if (lw_tls_self == t) lw_tls_self = NULL;
+  lw_thread_release(t);
+}
+
+/* ---- identity ------------------------------------------------------------ */
+
+/* Ends the identity of the lock at addr, if it has one. */
+static void retire(uintptr_t addr) {
+  lw_lock_t *rec = lw_registry_unlink(addr);
+  if (!rec) return;
+  lw_ilock_acquire(&graph.lock);
+  atomic_store_explicit(&rec->id, 0, memory_order_release);
+  lw_graph_remove_node(&graph, &rec->node);
+  lw_ilock_release(&graph.lock);
+  lw_registry_recycle(rec);
+}
+
+/* Returns the stack of the first acquisition by t at return address pc. */
+static uint32_t site_stack(lw_thread_t *t, uintptr_t pc) {
+  uint64_t v = 0;
+  if (lw_u64map_get(&t->sites, pc, &v)) return (uint32_t)v;
+  uint32_t id = lw_stack_capture(&lw_stacks, (int)lw_opt.stack_depth);
+  lw_u64map_put(&t->sites, pc, id);
+  return id;
+}
+
+void lw_lock_created(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kind, uintptr_t pc) {
+  uint64_t id;
+  retire(addr);
+  (void)lw_registry_get(addr, type, kind, site_stack(t, pc ? pc : 1), &id);
+}
+
+void lw_lock_destroyed(lw_thread_t *t, uintptr_t addr) {
+  (void)t;
+  retire(addr);
+}
+
+/* ---- orders -------------------------------------------------------------- */
+
+static inline uint64_t chain_step(uint64_t prev, uint64_t id, unsigned mode, unsigned flags) {
+  return lw_u64_mix(prev ^ (id << 3 | (uint64_t)mode << 1 | (flags & LW_ACQ_TRY))) | 1;
+}
+
+static lw_lock_t *record_of(const lw_node_t *n) {
+  return (lw_lock_t *)((char *)n - offsetof(lw_lock_t, node));
+}
+
+/*
+ * Turns a found cycle into a report, unless the same set of edges was
+ * reported before. Rotated so the edge out of the lock with the smallest id
+ * comes first. Caller holds graph.lock. Returns NULL if nothing to report.
+ */
+static lw_report_t *cycle_report(const lw_cycle_t *c) {
+  uint64_t sig = 0;
+  uint32_t start = 0;
+  for (uint32_t i = 0; i < c->n; i++) {
+    const lw_edge_t *e = c->steps[i].edge;
+    sig += lw_u64_mix(e->from->id * 0x9e3779b97f4a7c15ULL ^ e->to->id);
+    if (e->from->id < c->steps[start].edge->from->id) start = i;
+  }
+  sig |= 1;
+  if (lw_u64map_get(&seen_cycles, sig, NULL)) return NULL;
+  lw_u64map_put(&seen_cycles, sig, 0);
+  lw_report_t *r = lw_report_new(LW_REPORT_LOCK_ORDER_INVERSION, c->n, c->n);
+  if (!r) return NULL;
+  for (uint32_t k = 0; k < c->n; k++) {
+    const lw_cycle_step_t *s = &c->steps[(start + k) % c->n];
+    const lw_lock_t *rec = record_of(s->edge->from);
+    r->locks[k] = (lw_rlock_t){s->edge->from->id, atomic_load(&rec->addr), rec->type, rec->kind,
+                               rec->create_stack};
+    r->edges[k].from = k;
+    r->edges[k].to = (k + 1) % c->n;
+    r->edges[k].from_mode = s->from_mode;
+    r->edges[k].to_mode = s->to_mode;
+    r->edges[k].w = *lw_edge_witness(s->edge, LW_PAIR(s->from_mode, s->to_mode));
+    r->edges[k].other_thread = s->edge->other_thread;
+  }
+  r->closing_edge = (c->n - start) % c->n;
+  return r;
+}
+
+/* Stores the ids of every held lock in the depot; returns the set's id. */
+static uint32_t held_set(lw_thread_t *t) {
+  uintptr_t small[64] = {0}, *ids = small;
+  size_t sz = t->nheld * sizeof *ids;
+  if (t->nheld > 64 && !(ids = lw_alloc(sz))) return 0;
+  for (uint32_t i = 0; i < t->nheld; i++) ids[i] = (uintptr_t)t->held[i].id;
+  uint32_t id = lw_depot_put(&lw_locksets, ids, t->nheld);
+  if (ids != small) lw_free(ids, sz);
+  return id;
+}
+
+/*
+ * The slow path: publishes held -> a for each held lock the rule selects
+ * (from the top, up to and including the first blocking exclusive
+ * acquisition), skipping orders this thread published before.
+ */
+static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
+  uint32_t stack_to = 0, set = 0;
+  bool prepared = false;
+  for (uint32_t i = t->nheld; i-- > 0;) {
+    lw_held_t *h = &t->held[i];
+    unsigned pair = LW_PAIR(h->mode, a->mode);
+    if (h->id != a->id && !lw_thread_has_edge(t, h->id, a->id, pair)) {
+      if (!prepared) {
+        stack_to = lw_stack_capture(&lw_stacks, (int)lw_opt.stack_depth);
+        set = held_set(t);
+        prepared = true;
+      }
+      lw_witness_t w = {t->seq, set, site_stack(t, h->pc), stack_to};
+      lw_cycle_t cycle;
+      lw_report_t *rep = NULL;
+      int r = LW_EDGE_ERROR;
+      lw_ilock_acquire(&graph.lock);
+      if (atomic_load_explicit(&h->rec->id, memory_order_acquire) == h->id &&
+          atomic_load_explicit(&a->rec->id, memory_order_acquire) == a->id) {
+        r = lw_graph_add_edge(&graph, &h->rec->node, &a->rec->node, h->mode, a->mode, &w, &cycle);
+        if (r == LW_EDGE_CYCLE) {
+          rep = cycle_report(&cycle);
+          lw_cycle_release(&cycle);
+        }
+      }
+      lw_ilock_release(&graph.lock);
+      if (r != LW_EDGE_ERROR) lw_thread_add_edge(t, h->id, a->id, pair);
+      if (rep) lw_report_submit(rep);
+    }
+    if (!(h->flags & LW_ACQ_TRY) && h->mode == LW_MODE_WRITE) break;
+  }
+}
+
+/* ---- acquisitions -------------------------------------------------------- */
+
+/* Finds or makes the record of addr as a lock of this type. */
+static lw_lock_t *record_for(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kind,
+                             uintptr_t pc, uint64_t *id) {
+  lw_lock_t *rec = lw_registry_find(addr, id);
+  if (rec && rec->type == type) return rec;
+  if (rec) retire(addr); /* memory reused for another kind of lock */
+  return lw_registry_get(addr, type, kind, site_stack(t, pc), id);
+}
+
+void lw_acquire_before(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type, unsigned kind,
+                       unsigned mode, unsigned flags, uintptr_t pc) {
+  a->addr = addr;
+  a->pc = pc ? pc : 1;
+  a->mode = (uint8_t)mode;
+  a->flags = (uint8_t)flags;
+  a->type = (uint8_t)type;
+  a->relock = 0;
+  t->acquisitions++;
+  a->rec = record_for(t, addr, type, kind, a->pc, &a->id);
+  if (!a->rec) return;
+  for (uint32_t i = t->nheld; i-- > 0;) {
+    const lw_held_t *h = &t->held[i];
+    if (h->addr != addr) continue;
+    if (h->id == a->id && ((a->rec->kind & LW_KIND_RECURSIVE) ||
+                           (type == LW_TYPE_RWLOCK && mode == LW_MODE_READ && h->mode == LW_MODE_READ)))
+      a->relock = 1;
+    break;
+  }
+  (void)site_stack(t, a->pc);
+  if (a->relock || (flags & LW_ACQ_TRY) || t->nheld == 0) return;
+  uint64_t key = chain_step(t->held[t->nheld - 1].chain, a->id, mode, 0);
+  if (lw_u64map_get(&t->chains, key, NULL)) {
+    t->fast_hits++;
+    return;
+  }
+  publish_orders(t, a);
+  lw_u64map_put(&t->chains, key, 0);
+}
+
+void lw_acquire_after(lw_thread_t *t, const lw_acq_t *a, bool acquired) {
+  if (!a->rec || !acquired) return;
+  if (a->relock) {
+    for (uint32_t i = t->nheld; i-- > 0;)
+      if (t->held[i].addr == a->addr) {
+        t->held[i].count++;
+        return;
+      }
+  }
+  if (!lw_thread_reserve_held(t)) return;
+  uint64_t prev = t->nheld ? t->held[t->nheld - 1].chain : 0;
+  t->held[t->nheld++] = (lw_held_t){a->addr, a->rec, a->id, chain_step(prev, a->id, a->mode, a->flags),
+                                    a->pc, 1, a->mode, a->flags, a->type};
+}
+
+void lw_release(lw_thread_t *t, uintptr_t addr) {
+  for (uint32_t i = t->nheld; i-- > 0;) {
+    lw_held_t *h = &t->held[i];
+    if (h->addr != addr) continue;
+    if (h->count > 1) {
+      h->count--;
+      return;
+    }
+    memmove(h, h + 1, (t->nheld - 1 - i) * sizeof *h);
+    t->nheld--;
+    for (uint32_t j = i; j < t->nheld; j++) {
+      lw_held_t *e = &t->held[j];
+      e->chain = chain_step(j ? t->held[j - 1].chain : 0, e->id, e->mode, e->flags);
+    }
+    return;
+  }
+}
+
+/* ---- the end of the run -------------------------------------------------- */
+
+void lw_core_stats(lw_stats_t *s) {
+  uint64_t reg_bytes, thr_bytes;
+  memset(s, 0, sizeof *s);
+  lw_registry_stats(&s->locks, &s->locks_created, &reg_bytes);
+  lw_ilock_acquire(&graph.lock);
+  s->edges = graph.nedges;
+  s->cycle_searches = graph.searches;
+  lw_ilock_release(&graph.lock);
+  lw_thread_stats(&s->threads, &s->acquisitions, &s->fast_path_hits, &thr_bytes);
+  s->stacks = lw_depot_count(&lw_stacks, NULL);
+  s->bytes = lw_alloc_mapped();
+}
+
+uint32_t lw_core_report_count(void) {
+  uint32_t n;
+  (void)lw_report_stored(&n);
+  return n;
+}
+
+/* Reads a whole small /proc file into lockwatch memory; returns its size. */
+static size_t read_proc(const char *path, char **out) {
+  size_t cap = 4096, n = 0;
+  char *p = lw_alloc(cap);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  *out = p;
+  if (!p || fd < 0) {
+    if (fd >= 0) close(fd);
+    return 0;
+  }
+  for (;;) {
+    if (n + 1 == cap) {
+      char *q = lw_realloc(p, cap, cap * 2);
+      if (!q) break;
+      p = q;
+      cap *= 2;
+    }
+    ssize_t r = read(fd, p + n, cap - 1 - n);
+    if (r <= 0) break;
+    n += (size_t)r;
+  }
+  close(fd);
+  p[n] = 0;
+  *out = p;
+  return n;
+}
+
+/* Builds a NULL-terminated argv from /proc/self/cmdline. */
+static const char *const *command_line(void) {
+  char *text;
+  size_t n = read_proc("/proc/self/cmdline", &text);
+  size_t argc = 0;
+  for (size_t i = 0; i < n; i++) argc += text[i] == 0;
+  const char **argv = lw_alloc((argc + 1) * sizeof *argv);
+  if (!argv) return NULL;
+  size_t k = 0;
+  for (size_t i = 0; i < n && k < argc; i += strlen(text + i) + 1) argv[k++] = text + i;
+  argv[k] = NULL;
+  return argv;
+}
+
+static void write_json(const lw_report_t *reports) {
+  char path[4096], err[4400], exe[4096];
+  lw_run_info_t run;
+  ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  exe[len > 0 ? len : 0] = 0;
+  run.pid = (int)getpid();
+  run.program = exe;
+  run.argv = command_line();
+  lw_core_stats(&run.stats);
+  lw_buf_t b = LW_BUF_INIT;
+  lw_report_format_json(&b, reports, &run);
+  lw_output_expand(lw_opt.json_path, path, sizeof path);
+  if (b.oom) {
+    lw_output_message("out of memory while writing the JSON report");
+  } else if (lw_output_file(path, lw_buf_str(&b), b.n, err, sizeof err) != 0) {
+    lw_output_message(err);
+    lw_output_message("the JSON report follows on stderr instead");
+    lw_output_text(lw_buf_str(&b), b.n);
+  }
+  lw_buf_free(&b);
+}
+
+int lw_core_finish(int status, bool status_known) {
+  int expected = 0;
+  if (!atomic_compare_exchange_strong(&finished, &expected, 1)) return status;
+  uint32_t n;
+  const lw_report_t *reports = lw_report_stored(&n);
+  if (lw_opt.json_path && lw_opt.json_path[0]) write_json(reports);
+  int result = status;
+  if (n && status_known && status == 0) result = (int)lw_opt.exitcode;
+  char msg[256];
+  if (lw_opt.verbosity >= 1 && n) {
+    int k = snprintf(msg, sizeof msg, "%u report%s", n, n == 1 ? "" : "s");
+    if (result != status)
+      snprintf(msg + k, sizeof msg - (size_t)k, "; exit status 0 becomes %d (exitcode)", result);
+    lw_output_message(msg);
+  }
+  if (lw_opt.verbosity >= 2) {
+    lw_stats_t s;
+    lw_core_stats(&s);
+    snprintf(msg, sizeof msg,
+             "stats: %llu locks (%llu created), %llu edges, %llu acquisitions, %llu fast-path "
+             "hits, %llu threads, %llu stacks, %llu bytes",
+             (unsigned long long)s.locks, (unsigned long long)s.locks_created,
+             (unsigned long long)s.edges, (unsigned long long)s.acquisitions,
+             (unsigned long long)s.fast_path_hits, (unsigned long long)s.threads,
+             (unsigned long long)s.stacks, (unsigned long long)s.bytes);
+    lw_output_message(msg);
+  }
+  return result;
+}
+
+/* ---- fork ---------------------------------------------------------------- */
+
+void lw_core_fork_prepare(void) {
+  lw_thread_fork_prepare();
+  lw_registry_fork_prepare();
+  lw_ilock_acquire(&graph.lock);
+  lw_ilock_acquire(&lw_stacks.lock);
+  lw_ilock_acquire(&lw_locksets.lock);
+  lw_alloc_fork_prepare();
+}
+
+void lw_core_fork_parent(void) {
+  lw_alloc_fork_parent();
+  lw_ilock_release(&lw_locksets.lock);
+  lw_ilock_release(&lw_stacks.lock);
+  lw_ilock_release(&graph.lock);
+  lw_registry_fork_parent();
+  lw_thread_fork_parent();
+}
+
+void lw_core_fork_child(void) {
+  lw_alloc_fork_child();
+  lw_ilock_reset(&lw_locksets.lock);
+  lw_ilock_reset(&lw_stacks.lock);
+  lw_ilock_reset(&graph.lock);
+  lw_registry_fork_child();
+  lw_thread_fork_child();
+  lw_output_fork_child();
+  lw_report_fork_child();
+  lw_symbolize_fork_child();
+}

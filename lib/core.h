@@ -1,0 +1,89 @@
+/*
+ * core.h - what happens on each lock event. The preload's wrappers call
+ * these; the core knows nothing of how the events were intercepted.
+ *
+ * Contract for callers: set lw_tls_guard around every call (so locks taken
+ * by lockwatch's own callees are not tracked), and never hold a lockwatch
+ * lock when calling.
+ */
+#ifndef LW_CORE_H
+#define LW_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "report.h"
+#include "thread.h"
+
+/* An acquisition in progress, between lw_acquire_before and lw_acquire_after. */
+typedef struct lw_acq {
+  uintptr_t addr;
+  lw_lock_t *rec; /* NULL: not tracked (memory exhausted) */
+  uint64_t id;
+  uintptr_t pc;
+  uint8_t mode, flags, type;
+  uint8_t relock; /* the owner takes a lock it already holds, and may: count only */
+} lw_acq_t;
+
+/* Prepares the graph; call once after the options are set. */
+void lw_core_init(void);
+
+/*
+ * Returns the calling thread's state, creating it (as a thread of unknown
+ * creator) if needed. NULL when memory is exhausted.
+ */
+lw_thread_t *lw_core_thread(void);
+
+/*
+ * In a thread about to create another: numbers the new thread and records
+ * where it is created. Returns the number for lw_core_thread_start.
+ */
+uint32_t lw_core_thread_spawn(lw_thread_t *parent);
+
+/* In a new thread: creates its state under the number lw_core_thread_spawn gave. */
+lw_thread_t *lw_core_thread_start(uint32_t seq);
+
+/* Releases the calling thread's state at its exit. */
+void lw_core_thread_exit(lw_thread_t *t);
+
+/*
+ * Before the real acquisition of the lock at addr: identifies it, and for a
+ * blocking acquisition records the orders held -> addr and checks them for
+ * cycles (reporting any) before the caller blocks. kind is used only when
+ * the lock is seen for the first time. pc is the caller's return address.
+ */
+void lw_acquire_before(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type, unsigned kind,
+                       unsigned mode, unsigned flags, uintptr_t pc);
+
+/* After the real acquisition: pushes the lock on the held stack if acquired. */
+void lw_acquire_after(lw_thread_t *t, const lw_acq_t *a, bool acquired);
+
+/* A lock at addr is released by the calling thread. */
+void lw_release(lw_thread_t *t, uintptr_t addr);
+
+/* A lock is initialised at addr: it gets a new identity. */
+void lw_lock_created(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kind, uintptr_t pc);
+
+/* The lock at addr is destroyed: its identity and its orders end. */
+void lw_lock_destroyed(lw_thread_t *t, uintptr_t addr);
+
+/* Fills the run statistics. */
+void lw_core_stats(lw_stats_t *s);
+
+/*
+ * Ends the run's bookkeeping: writes the JSON document and the summary.
+ * status is the program's exit status (status_known false if it is not
+ * known). Returns the exit status the process should end with. Only the
+ * first call does anything; later calls return status unchanged.
+ */
+int lw_core_finish(int status, bool status_known);
+
+/* Number of reports made so far. */
+uint32_t lw_core_report_count(void);
+
+/* Fork hooks: take every lockwatch lock before fork, release them after. */
+void lw_core_fork_prepare(void);
+void lw_core_fork_parent(void);
+void lw_core_fork_child(void);
+
+#endif

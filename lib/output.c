@@ -1,0 +1,142 @@
+/*
+ * output.c - writing text and files without losing the program's output or
+ * ours (see output.h).
+ */
+#include "output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lwlock.h"
+#include "options.h"
+
+static int err_fd = -1;
+static dev_t err_dev;
+static ino_t err_ino;
+static int log_fd = -1;
+static int log_failed;
+static lw_ilock_t out_lock = LW_ILOCK_INIT;
+
+void lw_output_init(void) {
+  struct stat st;
+  if (fstat(2, &st) != 0) return;
+  err_fd = fcntl(2, F_DUPFD_CLOEXEC, 100);
+  err_dev = st.st_dev;
+  err_ino = st.st_ino;
+}
+
+static void write_all(int fd, const char *s, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, s, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    s += w;
+    n -= (size_t)w;
+  }
+}
+
+/* Returns an fd that still is the program's original stderr, or -1. */
+static int stderr_fd(void) {
+  struct stat st;
+  if (err_fd >= 0 && fstat(err_fd, &st) == 0 && st.st_dev == err_dev && st.st_ino == err_ino)
+    return err_fd;
+  if (fstat(2, &st) == 0 && st.st_dev == err_dev && st.st_ino == err_ino) return 2;
+  return -1;
+}
+
+char *lw_output_expand(const char *pattern, char *out, size_t n) {
+  size_t k = 0;
+  for (const char *p = pattern; *p && k + 1 < n; p++) {
+    if (p[0] == '%' && p[1] == 'p') {
+      k += (size_t)snprintf(out + k, n - k, "%d", (int)getpid());
+      if (k >= n) k = n - 1;
+      p++;
+    } else if (p[0] == '%' && p[1] == '%') {
+      out[k++] = '%';
+      p++;
+    } else {
+      out[k++] = *p;
+    }
+  }
+  out[k] = 0;
+  return out;
+}
+
+static void message_locked(const char *msg) {
+  int fd = stderr_fd();
+  if (fd < 0) return;
+  char line[1024];
+  int n = snprintf(line, sizeof line, "lockwatch: %s\n", msg);
+  if (n > (int)sizeof line - 1) n = (int)sizeof line - 1;
+  write_all(fd, line, (size_t)n);
+}
+
+void lw_output_message(const char *msg) {
+  lw_ilock_acquire(&out_lock);
+  message_locked(msg);
+  lw_ilock_release(&out_lock);
+}
+
+void lw_output_text(const char *s, size_t n) {
+  lw_ilock_acquire(&out_lock);
+  if (lw_opt.log_path && lw_opt.log_path[0] && log_fd < 0 && !log_failed) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s.%d", lw_opt.log_path, (int)getpid());
+    log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (log_fd < 0) {
+      char msg[4200];
+      snprintf(msg, sizeof msg, "cannot open log_path file %s: %s; reports go to stderr", path,
+               strerror(errno));
+      message_locked(msg);
+      log_failed = 1;
+    }
+  }
+  int fd = log_fd >= 0 ? log_fd : stderr_fd();
+  if (fd >= 0) write_all(fd, s, n);
+  lw_ilock_release(&out_lock);
+}
+
+int lw_output_file(const char *path, const char *data, size_t n, char *err, size_t errlen) {
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_EXCL, 0644);
+  if (fd < 0 && errno == EEXIST) {
+    unlink(tmp);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_EXCL, 0644);
+  }
+  if (fd < 0) {
+    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    return -1;
+  }
+  const char *p = data;
+  size_t left = n;
+  while (left > 0) {
+    ssize_t w = write(fd, p, left);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      snprintf(err, errlen, "cannot write %s: %s", path, w < 0 ? strerror(errno) : "short write");
+      close(fd);
+      unlink(tmp);
+      return -1;
+    }
+    p += w;
+    left -= (size_t)w;
+  }
+  if (close(fd) != 0 || rename(tmp, path) != 0) {
+    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    unlink(tmp);
+    return -1;
+  }
+  return 0;
+}
+
+void lw_output_fork_child(void) {
+  lw_ilock_reset(&out_lock);
+  if (log_fd >= 0) close(log_fd);
+  log_fd = -1;
+  log_failed = 0;
+}

@@ -1,0 +1,201 @@
+/*
+ * report_json.c - the JSON document of a run, for machines (schema in
+ * docs/report-format.md). Formatting only.
+ */
+#include <stdio.h>
+
+#include "depot.h"
+#include "json.h"
+#include "report.h"
+#include "symbolize.h"
+#include "thread.h"
+#include "types.h"
+
+#define LW_VERSION_STRING "0.1.0"
+
+static void json_lock_ref(lw_json_t *j, uint64_t id) {
+  char s[32];
+  snprintf(s, sizeof s, "M%llu", (unsigned long long)id);
+  lw_json_string(j, s);
+}
+
+static void json_thread_ref(lw_json_t *j, uint32_t seq) {
+  char s[32];
+  snprintf(s, sizeof s, "T%u", seq);
+  lw_json_string(j, s);
+}
+
+static void json_frames(lw_json_t *j, uint32_t stack) {
+  uint32_t n;
+  const uintptr_t *pcs = lw_depot_get(&lw_stacks, stack, &n);
+  lw_json_array_begin(j);
+  for (uint32_t i = 0; i < n; i++) {
+    lw_frame_t f;
+    lw_symbolize_pc(pcs[i], &f);
+    lw_json_object_begin(j);
+    lw_json_key(j, "pc");
+    lw_json_hex(j, f.pc);
+    lw_json_key(j, "function");
+    lw_json_string(j, f.function);
+    lw_json_key(j, "file");
+    lw_json_string(j, f.file);
+    lw_json_key(j, "line");
+    lw_json_int(j, f.line);
+    lw_json_key(j, "column");
+    lw_json_int(j, f.column);
+    lw_json_key(j, "module");
+    lw_json_string(j, f.module);
+    lw_json_key(j, "offset");
+    lw_json_hex(j, f.offset);
+    lw_json_object_end(j);
+  }
+  lw_json_array_end(j);
+}
+
+static void json_lock(lw_json_t *j, const lw_rlock_t *l) {
+  char name[256];
+  lw_json_object_begin(j);
+  lw_json_key(j, "id");
+  json_lock_ref(j, l->id);
+  lw_json_key(j, "address");
+  lw_json_hex(j, l->addr);
+  lw_json_key(j, "type");
+  lw_json_string(j, lw_type_name(l->type));
+  lw_json_key(j, "name");
+  lw_json_string(j, lw_symbolize_data(l->addr, name, sizeof name) ? name : NULL);
+  lw_json_key(j, "created");
+  json_frames(j, l->create_stack);
+  lw_json_object_end(j);
+}
+
+static void json_edge(lw_json_t *j, const lw_report_t *r, const lw_redge_t *e) {
+  uint32_t n;
+  const uintptr_t *held = lw_depot_get(&lw_locksets, e->w.held_set, &n);
+  lw_json_object_begin(j);
+  lw_json_key(j, "from");
+  json_lock_ref(j, r->locks[e->from].id);
+  lw_json_key(j, "to");
+  json_lock_ref(j, r->locks[e->to].id);
+  lw_json_key(j, "from_mode");
+  lw_json_string(j, lw_mode_name(e->from_mode));
+  lw_json_key(j, "to_mode");
+  lw_json_string(j, lw_mode_name(e->to_mode));
+  lw_json_key(j, "thread");
+  json_thread_ref(j, e->w.thread);
+  lw_json_key(j, "held_locks");
+  lw_json_array_begin(j);
+  for (uint32_t i = 0; i < n; i++) json_lock_ref(j, held[i]);
+  lw_json_array_end(j);
+  lw_json_key(j, "acquired");
+  json_frames(j, e->w.stack_to);
+  lw_json_key(j, "held");
+  json_frames(j, e->w.stack_from);
+  lw_json_key(j, "also_by_thread");
+  if (e->other_thread) json_thread_ref(j, e->other_thread - 1);
+  else lw_json_null(j);
+  lw_json_object_end(j);
+}
+
+static void json_thread(lw_json_t *j, uint32_t seq) {
+  lw_thread_info_t info = {0};
+  bool known = lw_thread_info(seq, &info);
+  lw_json_object_begin(j);
+  lw_json_key(j, "id");
+  json_thread_ref(j, seq);
+  lw_json_key(j, "tid");
+  lw_json_int(j, known ? info.tid : 0);
+  lw_json_key(j, "parent");
+  if (info.parent) json_thread_ref(j, info.parent - 1);
+  else lw_json_null(j);
+  lw_json_key(j, "created");
+  json_frames(j, info.parent ? info.create_stack : 0);
+  lw_json_object_end(j);
+}
+
+/* Writes "kind file:line in function", naming the innermost frame of the first edge. */
+static void json_summary(lw_json_t *j, const lw_report_t *r) {
+  char s[1024];
+  lw_frame_t f = {0};
+  uint32_t n = 0;
+  const uintptr_t *pcs = r->nedges ? lw_depot_get(&lw_stacks, r->edges[0].w.stack_to, &n) : NULL;
+  if (n) lw_symbolize_pc(pcs[0], &f);
+  int k = snprintf(s, sizeof s, "%s", lw_report_kind_name(r->kind));
+  if (f.file && k < (int)sizeof s)
+    k += snprintf(s + k, sizeof s - (size_t)k, " %s:%d", lw_basename(f.file), f.line);
+  if (f.function && k < (int)sizeof s) snprintf(s + k, sizeof s - (size_t)k, " in %s", f.function);
+  lw_json_string(j, s);
+}
+
+static void json_report(lw_json_t *j, const lw_report_t *r) {
+  lw_json_object_begin(j);
+  lw_json_key(j, "id");
+  lw_json_uint(j, r->seq);
+  lw_json_key(j, "kind");
+  lw_json_string(j, lw_report_kind_name(r->kind));
+  lw_json_key(j, "summary");
+  json_summary(j, r);
+  lw_json_key(j, "locks");
+  lw_json_array_begin(j);
+  for (uint32_t i = 0; i < r->nlocks; i++) json_lock(j, &r->locks[i]);
+  lw_json_array_end(j);
+  if (r->kind == LW_REPORT_LOCK_ORDER_INVERSION) {
+    lw_json_key(j, "cycle");
+    lw_json_array_begin(j);
+    for (uint32_t i = 0; i < r->nedges; i++) json_lock_ref(j, r->locks[r->edges[i].from].id);
+    lw_json_array_end(j);
+    lw_json_key(j, "closing_edge");
+    lw_json_uint(j, r->closing_edge);
+  }
+  lw_json_key(j, "edges");
+  lw_json_array_begin(j);
+  for (uint32_t i = 0; i < r->nedges; i++) json_edge(j, r, &r->edges[i]);
+  lw_json_array_end(j);
+  lw_json_key(j, "threads");
+  lw_json_array_begin(j);
+  for (uint32_t i = 0; i < r->nedges; i++) {
+    bool seen = false;
+    for (uint32_t k = 0; k < i; k++) seen |= r->edges[k].w.thread == r->edges[i].w.thread;
+    if (!seen) json_thread(j, r->edges[i].w.thread);
+  }
+  lw_json_array_end(j);
+  lw_json_object_end(j);
+}
+
+void lw_report_format_json(lw_buf_t *b, const lw_report_t *reports, const lw_run_info_t *run) {
+  lw_json_t j;
+  lw_json_start(&j, b);
+  lw_json_object_begin(&j);
+  lw_json_key(&j, "tool");
+  lw_json_string(&j, "lockwatch");
+  lw_json_key(&j, "version");
+  lw_json_string(&j, LW_VERSION_STRING);
+  lw_json_key(&j, "pid");
+  lw_json_int(&j, run->pid);
+  lw_json_key(&j, "program");
+  lw_json_string(&j, run->program);
+  lw_json_key(&j, "argv");
+  lw_json_array_begin(&j);
+  for (const char *const *a = run->argv; a && *a; a++) lw_json_string(&j, *a);
+  lw_json_array_end(&j);
+  lw_json_key(&j, "reports");
+  lw_json_array_begin(&j);
+  for (const lw_report_t *r = reports; r; r = r->next) json_report(&j, r);
+  lw_json_array_end(&j);
+  lw_json_key(&j, "stats");
+  lw_json_object_begin(&j);
+#define LW_STAT(name)       \
+  lw_json_key(&j, #name);   \
+  lw_json_uint(&j, run->stats.name);
+  LW_STAT(locks)
+  LW_STAT(locks_created)
+  LW_STAT(edges)
+  LW_STAT(acquisitions)
+  LW_STAT(fast_path_hits)
+  LW_STAT(threads)
+  LW_STAT(cycle_searches)
+  LW_STAT(stacks)
+  LW_STAT(bytes)
+#undef LW_STAT
+  lw_json_object_end(&j);
+  lw_json_object_end(&j);
+}

@@ -1,0 +1,29 @@
+/*
+ * stack.h - capturing the current stack into the depot.
+ *
+ * Captures happen only on slow paths. Frames that belong to lockwatch itself
+ * (the range set by the preload at start-up) are dropped from the top.
+ */
+#ifndef LW_STACK_H
+#define LW_STACK_H
+
+#include <stdint.h>
+
+#include "depot.h"
+
+/* Calls backtrace once so that its first real use does not load libgcc_s. */
+void lw_stack_warm_up(void);
+
+/* Frames whose address lies in [lo, hi) are lockwatch's own. */
+void lw_stack_set_self(uintptr_t lo, uintptr_t hi);
+
+/* Returns true if pc lies in lockwatch's own code. */
+int lw_stack_is_self(uintptr_t pc);
+
+/*
+ * Captures up to depth frames of the caller's stack (lockwatch's frames
+ * removed) into d. Returns the depot id, or 0 if nothing could be captured.
+ */
+uint32_t lw_stack_capture(lw_depot_t *d, int depth);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * symbolize.h - addresses to names, at report time, with libdw.
+ *
+ * Code addresses become function, source file, line and module; data
+ * addresses become symbol+offset when they lie inside a symbol of a module
+ * (a global mutex: "accounts+64"). Results are cached for the run. Callers
+ * hold no lockwatch lock and have the re-entry guard set: libdw allocates.
+ */
+#ifndef LW_SYMBOLIZE_H
+#define LW_SYMBOLIZE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct lw_frame {
+  uintptr_t pc;
+  const char *function; /* NULL if unknown; C++ names demangled */
+  const char *file;     /* NULL if unknown */
+  int line;             /* 0 if unknown */
+  int column;
+  const char *module; /* path of the object; NULL if unknown */
+  uintptr_t offset;   /* pc relative to the module's load address */
+} lw_frame_t;
+
+/*
+ * Describes the return address pc (the call site is at pc - 1). Never fails:
+ * unknown parts are NULL or 0. The strings live until exit.
+ */
+void lw_symbolize_pc(uintptr_t pc, lw_frame_t *f);
+
+/*
+ * Writes "symbol" or "symbol+offset" for a data address inside a symbol's
+ * extent into buf. Returns false (buf empty) if no symbol covers addr.
+ */
+bool lw_symbolize_data(uintptr_t addr, char *buf, unsigned len);
+
+/* Fork hook: forget libdw's state, which a lost thread may have left half-updated. */
+void lw_symbolize_fork_child(void);
+
+/* Returns the file name part of a path. */
+const char *lw_basename(const char *path);
+
+#endif

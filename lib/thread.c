@@ -1,0 +1,189 @@
+/*
+ * thread.c - creation, reuse and bookkeeping of per-thread state, and the
+ * thread facts table. Thread states live on one list so that statistics
+ * (and later, dumps and the deadlock detector) can walk them; a state freed
+ * at thread exit is reused by the next new thread.
+ */
+#include "thread.h"
+
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "lw_uthash.h"
+
+__thread lw_thread_t *lw_tls_self __attribute__((tls_model("initial-exec")));
+__thread int lw_tls_guard __attribute__((tls_model("initial-exec")));
+_Thread_local int lw_uthash_oom;
+
+struct lw_pub_edge {
+  struct {
+    uint64_t from, to;
+    uint64_t pair;
+  } key;
+  UT_hash_handle hh;
+};
+
+static lw_ilock_t threads_lock = LW_ILOCK_INIT;
+static lw_thread_t *all_threads, *free_threads;
+static lw_thread_info_t *infos;
+static uint32_t ninfos, cap_infos;
+/* counters of released threads */
+static uint64_t gone_acq, gone_fast;
+
+/* Adds a facts entry; caller holds threads_lock. Returns its seq or LW_NO_SEQ. */
+static uint32_t new_info(uint32_t parent, uint32_t create_stack) {
+  if (ninfos == cap_infos) {
+    uint32_t cap = cap_infos ? cap_infos * 2 : 64;
+    void *p = lw_realloc(infos, cap_infos * sizeof *infos, cap * sizeof *infos);
+    if (!p) return LW_NO_SEQ;
+    infos = p;
+    cap_infos = cap;
+  }
+  infos[ninfos] = (lw_thread_info_t){0, parent, create_stack, false};
+  return ninfos++;
+}
+
+uint32_t lw_thread_new_seq(uint32_t parent, uint32_t create_stack) {
+  lw_ilock_acquire(&threads_lock);
+  uint32_t seq = new_info(parent, create_stack);
+  lw_ilock_release(&threads_lock);
+  return seq;
+}
+
+lw_thread_t *lw_thread_create(uint32_t seq) {
+  lw_ilock_acquire(&threads_lock);
+  if (seq == LW_NO_SEQ || seq >= ninfos) seq = new_info(0, 0);
+  lw_thread_t *t = NULL;
+  if (seq != LW_NO_SEQ) {
+    t = free_threads;
+    if (t) {
+      free_threads = t->next_free;
+    } else if ((t = lw_alloc(sizeof *t))) {
+      lw_u64map_init(&t->chains, false);
+      lw_u64map_init(&t->sites, true);
+      t->next_all = all_threads;
+      all_threads = t;
+    }
+  }
+  if (t) {
+    t->seq = seq;
+    t->tid = (pid_t)syscall(SYS_gettid);
+    t->live = true;
+    t->nheld = 0;
+    t->acquisitions = t->fast_hits = 0;
+    infos[seq].tid = t->tid;
+    infos[seq].alive = true;
+  }
+  lw_ilock_release(&threads_lock);
+  return t;
+}
+
+static void clear_caches(lw_thread_t *t) {
+  struct lw_pub_edge *e, *tmp;
+  HASH_ITER(hh, t->edges, e, tmp) {
+    HASH_DEL(t->edges, e);
+    lw_free(e, sizeof *e);
+  }
+  lw_u64map_clear(&t->chains);
+  lw_u64map_clear(&t->sites);
+}
+
+void lw_thread_release(lw_thread_t *t) {
+  clear_caches(t);
+  lw_free(t->held, (size_t)t->cap_held * sizeof *t->held);
+  t->held = NULL;
+  t->nheld = t->cap_held = 0;
+  lw_ilock_acquire(&threads_lock);
+  gone_acq += t->acquisitions;
+  gone_fast += t->fast_hits;
+  if (t->seq < ninfos) infos[t->seq].alive = false;
+  t->live = false;
+  t->next_free = free_threads;
+  free_threads = t;
+  lw_ilock_release(&threads_lock);
+}
+
+bool lw_thread_reserve_held(lw_thread_t *t) {
+  if (t->nheld < t->cap_held) return true;
+  uint32_t cap = t->cap_held ? t->cap_held * 2 : 16;
+  void *p = lw_realloc(t->held, (size_t)t->cap_held * sizeof *t->held, (size_t)cap * sizeof *t->held);
+  if (!p) return false;
+  t->held = p;
+  t->cap_held = cap;
+  return true;
+}
+
+bool lw_thread_has_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair) {
+  struct lw_pub_edge probe, *found;
+  memset(&probe, 0, sizeof probe);
+  probe.key.from = from;
+  probe.key.to = to;
+  probe.key.pair = pair;
+  HASH_FIND(hh, t->edges, &probe.key, sizeof probe.key, found);
+  return found != NULL;
+}
+
+void lw_thread_add_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair) {
+  struct lw_pub_edge *e = lw_alloc(sizeof *e);
+  if (!e) return;
+  e->key.from = from;
+  e->key.to = to;
+  e->key.pair = pair;
+  lw_uthash_oom = 0;
+  HASH_ADD(hh, t->edges, key, sizeof e->key, e);
+  if (lw_uthash_oom) lw_free(e, sizeof *e);
+}
+
+bool lw_thread_info(uint32_t seq, lw_thread_info_t *out) {
+  bool ok = false;
+  lw_ilock_acquire(&threads_lock);
+  if (seq < ninfos) {
+    *out = infos[seq];
+    ok = true;
+  }
+  lw_ilock_release(&threads_lock);
+  return ok;
+}
+
+void lw_thread_stats(uint64_t *threads, uint64_t *acquisitions, uint64_t *fast_hits,
+                     uint64_t *bytes) {
+  lw_ilock_acquire(&threads_lock);
+  uint64_t acq = gone_acq, fast = gone_fast, b = (uint64_t)cap_infos * sizeof *infos;
+  for (lw_thread_t *t = all_threads; t; t = t->next_all) {
+    b += sizeof *t + (uint64_t)t->cap_held * sizeof *t->held;
+    b += lw_u64map_bytes(&t->chains) + lw_u64map_bytes(&t->sites);
+    b += (uint64_t)HASH_COUNT(t->edges) * sizeof(struct lw_pub_edge);
+    if (t->edges) b += (uint64_t)t->edges->hh.tbl->num_buckets * sizeof(UT_hash_bucket);
+    if (!t->live) continue;
+    acq += t->acquisitions;
+    fast += t->fast_hits;
+  }
+  *threads = ninfos;
+  *acquisitions = acq;
+  *fast_hits = fast;
+  *bytes = b;
+  lw_ilock_release(&threads_lock);
+}
+
+void lw_thread_fork_prepare(void) { lw_ilock_acquire(&threads_lock); }
+void lw_thread_fork_parent(void) { lw_ilock_release(&threads_lock); }
+
+void lw_thread_fork_child(void) {
+  lw_ilock_reset(&threads_lock);
+  /* only the forking thread survives; the others' states are dropped, not freed */
+  lw_thread_t *self = lw_tls_self;
+  for (lw_thread_t *t = all_threads; t; t = t->next_all) {
+    if (t == self || !t->live) continue;
+    gone_acq += t->acquisitions;
+    gone_fast += t->fast_hits;
+    t->live = false;
+    t->nheld = 0;
+    if (t->seq < ninfos) infos[t->seq].alive = false;
+  }
+  if (self) {
+    self->tid = (pid_t)syscall(SYS_gettid);
+    if (self->seq < ninfos) infos[self->seq].tid = self->tid;
+  }
+}

@@ -1,0 +1,96 @@
+/*
+ * thread.h - per-thread state: the held-lock stack, the chain cache, the
+ * call-site map and the table of orders the thread has published; and the
+ * table of thread facts (tid, creator, creation stack) that reports cite.
+ */
+#ifndef LW_THREAD_H
+#define LW_THREAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "registry.h"
+#include "u64map.h"
+
+/* One lock the thread holds. */
+typedef struct lw_held {
+  uintptr_t addr;
+  lw_lock_t *rec;
+  uint64_t id;
+  uint64_t chain; /* rolling hash of the held stack up to and including this entry */
+  uintptr_t pc;   /* return address of the acquiring call */
+  uint32_t count; /* acquisitions by the owner (recursive locks) */
+  uint8_t mode;   /* enum lw_mode */
+  uint8_t flags;  /* LW_ACQ_* of the acquisition */
+  uint8_t type;
+} lw_held_t;
+
+struct lw_pub_edge; /* uthash entry, thread.c */
+
+typedef struct lw_thread {
+  lw_held_t *held;
+  uint32_t nheld, cap_held;
+  uint32_t seq; /* lockwatch thread number, T<seq> in reports; 0 is the first thread */
+  pid_t tid;
+  lw_u64map_t chains;        /* acquisition keys already validated */
+  lw_u64map_t sites;         /* return address -> depot id of the stack there */
+  struct lw_pub_edge *edges; /* orders published by this thread */
+  uint64_t acquisitions, fast_hits;
+  struct lw_thread *next_all, *next_free;
+  bool live;
+} lw_thread_t;
+
+/* The calling thread's state (NULL until its first lock operation). */
+extern __thread lw_thread_t *lw_tls_self __attribute__((tls_model("initial-exec")));
+/* Non-zero while the calling thread runs lockwatch code. */
+extern __thread int lw_tls_guard __attribute__((tls_model("initial-exec")));
+
+/*
+ * Numbers a thread about to be created by thread parent (seq + 1; 0 if
+ * unknown) at create_stack, so threads are numbered in creation order.
+ * Returns the number, or LW_NO_SEQ when memory is exhausted.
+ */
+uint32_t lw_thread_new_seq(uint32_t parent, uint32_t create_stack);
+#define LW_NO_SEQ UINT32_MAX
+
+/*
+ * Creates the state of the calling thread with the number seq from
+ * lw_thread_new_seq, or a new number (unknown creator) if seq is LW_NO_SEQ.
+ * Returns NULL when memory is exhausted.
+ */
+lw_thread_t *lw_thread_create(uint32_t seq);
+
+/* Returns t's state to the free list; t must not be used afterwards. */
+void lw_thread_release(lw_thread_t *t);
+
+/* Makes room for one more held entry; returns false on OOM. */
+bool lw_thread_reserve_held(lw_thread_t *t);
+
+/* Has t already published from -> to with this mode pair? */
+bool lw_thread_has_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair);
+
+/* Remembers that t published from -> to with this mode pair. */
+void lw_thread_add_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair);
+
+/* Facts about a thread, kept after it exits. */
+typedef struct lw_thread_info {
+  pid_t tid;
+  uint32_t parent; /* seq + 1 of the creating thread; 0 if unknown */
+  uint32_t create_stack;
+  bool alive;
+} lw_thread_info_t;
+
+/* Copies the facts of thread seq into *out; returns false if unknown. */
+bool lw_thread_info(uint32_t seq, lw_thread_info_t *out);
+
+/* Sums counters over all threads, live and gone. */
+void lw_thread_stats(uint64_t *threads, uint64_t *acquisitions, uint64_t *fast_hits,
+                     uint64_t *bytes);
+
+/* Fork hooks; the child keeps only the calling thread. */
+void lw_thread_fork_prepare(void);
+void lw_thread_fork_parent(void);
+void lw_thread_fork_child(void);
+
+#endif
