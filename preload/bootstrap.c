@@ -1,0 +1,174 @@
+/*
+ * bootstrap.c - bringing lockwatch up and down inside a program: resolving
+ * the real functions, the constructor (options, output, stack warm-up, exit
+ * and fork hooks), thread-exit release, and the destructor that writes the
+ * JSON document and sets the exit status.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/options.h"
+#include "../lib/output.h"
+#include "../lib/stack.h"
+#include "preload.h"
+
+/*
+ * glibc's old internal names for the mutex functions, kept as compatibility
+ * symbols of version GLIBC_2.2.5; nobody interposes these.
+ */
+#define LW_GLIBC_ALIAS(ret, name, params)                          \
+  extern ret name params;                                          \
+  __asm__(".symver " #name ", " #name "@GLIBC_2.2.5");
+LW_GLIBC_ALIAS(int, __pthread_mutex_lock, (pthread_mutex_t *))
+LW_GLIBC_ALIAS(int, __pthread_mutex_trylock, (pthread_mutex_t *))
+LW_GLIBC_ALIAS(int, __pthread_mutex_unlock, (pthread_mutex_t *))
+LW_GLIBC_ALIAS(int, __pthread_mutex_init, (pthread_mutex_t *, const pthread_mutexattr_t *))
+LW_GLIBC_ALIAS(int, __pthread_mutex_destroy, (pthread_mutex_t *))
+
+#define LW_INTERCEPT(ret, name, params, version, fallback) ret(*real_##name) params;
+#include "intercepts.inc"
+#undef LW_INTERCEPT
+
+int lw_active;
+
+static _Atomic int resolve_state; /* 0 not yet, 1 in progress, 2 done */
+static __thread int resolving __attribute__((tls_model("initial-exec")));
+static pthread_key_t thread_key;
+
+void lw_preload_resolve(void) {
+  if (atomic_load_explicit(&resolve_state, memory_order_acquire) == 2 || resolving) return;
+  int expected = 0;
+  if (!atomic_compare_exchange_strong(&resolve_state, &expected, 1)) {
+    while (atomic_load_explicit(&resolve_state, memory_order_acquire) != 2) sched_yield();
+    return;
+  }
+  resolving = 1;
+  lw_tls_guard++;
+#define LW_INTERCEPT(ret, name, params, version, fallback) \
+  if (!real_##name) real_##name = (ret(*) params)(fallback);
+#include "intercepts.inc"
+#undef LW_INTERCEPT
+#define LW_INTERCEPT(ret, name, params, version, fallback)                              \
+  {                                                                                     \
+    const char *v = version;                                                            \
+    void *p = v ? dlvsym(RTLD_NEXT, #name, v ? v : "") : dlsym(RTLD_NEXT, #name);       \
+    if (p) real_##name = (ret(*) params)p;                                              \
+  }
+#include "intercepts.inc"
+#undef LW_INTERCEPT
+  lw_tls_guard--;
+  resolving = 0;
+  atomic_store_explicit(&resolve_state, 2, memory_order_release);
+}
+
+/* ---- threads -------------------------------------------------------------- */
+
+static void thread_key_destructor(void *p) {
+  lw_thread_t *t = p;
+  lw_tls_guard++;
+  lw_core_thread_exit(t);
+  lw_tls_guard--;
+}
+
+void lw_preload_adopt(lw_thread_t *t) { pthread_setspecific(thread_key, t); }
+
+/* ---- start and end -------------------------------------------------------- */
+
+/* Finds the address range of lockwatch's own code, to drop its frames from stacks. */
+static int find_self(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  uintptr_t base = (uintptr_t)data;
+  if ((uintptr_t)info->dlpi_addr != base) return 0;
+  uintptr_t lo = UINTPTR_MAX, hi = 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
+    uintptr_t s = info->dlpi_addr + ph->p_vaddr;
+    if (s < lo) lo = s;
+    if (s + ph->p_memsz > hi) hi = s + ph->p_memsz;
+  }
+  if (hi) lw_stack_set_self(lo, hi);
+  return 1;
+}
+
+/*
+ * The end of the run. Registered by our constructor, which the loader runs
+ * before the program's entry point registers the loader's own finalizer, so
+ * this handler runs last: after the program's atexit handlers and after every
+ * destructor (the program's, its libraries', ours). Only stdio's final flush
+ * and _exit remain, so when the status must change we flush and _exit here.
+ */
+static void on_exit_handler(int status, void *arg) {
+  (void)arg;
+  if (!lw_active) return;
+  lw_tls_guard++;
+  lw_active = 0; /* from now on every wrapper passes straight through */
+  int result = lw_core_finish(status, true);
+  if (result != status) {
+    fflush(NULL);
+    _exit(result);
+  }
+  lw_tls_guard--;
+}
+
+static void help_line(const char *line, void *ctx) {
+  (void)ctx;
+  lw_output_text(line, strlen(line));
+  lw_output_text("\n", 1);
+}
+
+/* Writes what stdio still buffers, without waiting for a stream another thread holds. */
+static void flush_std_streams(void) {
+  FILE *streams[2] = {stdout, stderr};
+  for (int i = 0; i < 2; i++) {
+    if (ftrylockfile(streams[i]) != 0) continue;
+    fflush_unlocked(streams[i]);
+    funlockfile(streams[i]);
+  }
+}
+
+/* halt_on_error: end the program now, with the report written. */
+static void halt_now(void) {
+  lw_tls_guard++;
+  int status = lw_core_finish(0, true);
+  lw_active = 0;
+  flush_std_streams();
+  _exit(status);
+}
+
+__attribute__((constructor)) static void lockwatch_init(void) {
+  char err[512];
+  lw_preload_resolve();
+  lw_tls_guard++;
+  lw_output_init();
+  lw_options_defaults(&lw_opt);
+  if (lw_options_parse(&lw_opt, secure_getenv("LOCKWATCH_OPTIONS"), err, sizeof err) != 0) {
+    lw_output_message(err);
+    lw_output_message("the program was not started; see help=1");
+    _exit(1);
+  }
+  if (lw_opt.help) lw_options_help(help_line, NULL);
+  Dl_info self;
+  if (dladdr((void *)lockwatch_init, &self) && self.dli_fbase)
+    dl_iterate_phdr(find_self, self.dli_fbase);
+  lw_stack_warm_up();
+  lw_core_init();
+  lw_report_halt = halt_now;
+  pthread_key_create(&thread_key, thread_key_destructor);
+  on_exit(on_exit_handler, NULL);
+  pthread_atfork(lw_core_fork_prepare, lw_core_fork_parent, lw_core_fork_child);
+  lw_thread_t *t = lw_core_thread();
+  (void)t; /* the main thread keeps its state until exit */
+  if (lw_opt.verbosity >= 3) {
+    snprintf(err, sizeof err, "watching pid %d", (int)getpid());
+    lw_output_message(err);
+  }
+  lw_tls_guard--;
+  lw_active = 1;
+}

@@ -1,0 +1,42 @@
+/*
+ * wrap_thread.c - pthread_create: a new thread learns its creator and the
+ * stack it was created at, for the "Thread T1 created by T0 at" part of
+ * reports. Its state is released at exit by the thread key destructor.
+ */
+#include "../lib/alloc.h"
+#include "preload.h"
+
+struct lw_start {
+  void *(*fn)(void *);
+  void *arg;
+  uint32_t seq;
+};
+
+static void *lw_thread_start(void *p) {
+  struct lw_start s = *(struct lw_start *)p;
+  lw_tls_guard++;
+  lw_free(p, sizeof s);
+  if (lw_active && !lw_tls_self) {
+    lw_thread_t *t = lw_core_thread_start(s.seq);
+    if (t) lw_preload_adopt(t);
+  }
+  lw_tls_guard--;
+  return s.fn(s.arg);
+}
+
+LW_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+                             void *arg) {
+  lw_thread_t *t = lw_enter();
+  if (!t) return LW_REAL(pthread_create)(th, attr, fn, arg);
+  struct lw_start *s = lw_alloc(sizeof *s);
+  if (s) *s = (struct lw_start){fn, arg, lw_core_thread_spawn(t)};
+  lw_leave();
+  if (!s) return LW_REAL(pthread_create)(th, attr, fn, arg);
+  int rc = LW_REAL(pthread_create)(th, attr, lw_thread_start, s);
+  if (rc != 0) {
+    lw_tls_guard++;
+    lw_free(s, sizeof *s);
+    lw_tls_guard--;
+  }
+  return rc;
+}
