@@ -246,6 +246,24 @@ void lw_release(lw_thread_t *t, uintptr_t addr) {
   }
 }
 
+/* ---- condition variables ----------------------------------------------- */
+
+void lw_cond_wait_before(lw_thread_t *t, lw_acq_t *a, uintptr_t cond, uintptr_t mutex,
+                         unsigned type, unsigned kind, uintptr_t pc) {
+  (void)cond;
+  lw_release(t, mutex);
+  lw_acquire_before(t, a, mutex, type, kind, LW_MODE_WRITE, 0, pc);
+}
+
+void lw_cond_wait_after(lw_thread_t *t, const lw_acq_t *a, bool reacquired) {
+  lw_acquire_after(t, a, reacquired);
+}
+
+void lw_cond_forget(lw_thread_t *t, uintptr_t cond) {
+  (void)t;
+  (void)cond;
+}
+
 /* ---- the end of the run -------------------------------------------------- */
 
 void lw_core_stats(lw_stats_t *s) {

@@ -61,6 +61,20 @@ void lw_acquire_after(lw_thread_t *t, const lw_acq_t *a, bool acquired);
 /* A lock at addr is released by the calling thread. */
 void lw_release(lw_thread_t *t, uintptr_t addr);
 
+/*
+ * Before waiting on the condition variable cond with the mutex at mutex:
+ * the mutex is released for the wait and requested again after it, so the
+ * orders held -> mutex are recorded now, before the thread can block.
+ */
+void lw_cond_wait_before(lw_thread_t *t, lw_acq_t *a, uintptr_t cond, uintptr_t mutex,
+                         unsigned type, unsigned kind, uintptr_t pc);
+
+/* After the wait: the mutex is held again if reacquired. */
+void lw_cond_wait_after(lw_thread_t *t, const lw_acq_t *a, bool reacquired);
+
+/* The condition variable at cond was initialised or destroyed. */
+void lw_cond_forget(lw_thread_t *t, uintptr_t cond);
+
 /* A lock is initialised at addr: it gets a new identity. */
 void lw_lock_created(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kind, uintptr_t pc);
 

@@ -56,7 +56,7 @@ uint32_t lw_depot_put(lw_depot_t *d, const uintptr_t *v, uint32_t n) {
   uint32_t i = (uint32_t)h & d->mask;
   for (; d->slots[i]; i = (i + 1) & d->mask) {
     struct lw_depot_entry *e = d->by_id[d->slots[i] - 1];
-    if (e->hash == h && e->n == n && memcmp(e->v, v, n * sizeof *v) == 0) {
+    if (e->hash == h && e->n == n && (n == 0 || memcmp(e->v, v, n * sizeof *v) == 0)) {
       id = d->slots[i];
       goto out;
     }
@@ -73,7 +73,7 @@ uint32_t lw_depot_put(lw_depot_t *d, const uintptr_t *v, uint32_t n) {
   if (!e) goto out;
   e->hash = h;
   e->n = n;
-  memcpy(e->v, v, n * sizeof *v);
+  if (n) memcpy(e->v, v, n * sizeof *v);
   d->bytes += entry_size(n);
   d->by_id[d->nids++] = e;
   id = d->nids;

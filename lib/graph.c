@@ -132,6 +132,23 @@ static void back_remove(lw_graph_t *g, lw_edge_t *e) {
 
 /* ---- cycle search -------------------------------------------------------- */
 
+/*
+ * An epoch counter wrapped: clears the marks of every node that a search can
+ * reach (all are endpoints of edges), so no stale mark equals a new epoch.
+ */
+static void clear_marks(lw_graph_t *g, bool pk) {
+  for (uint32_t i = 0; g->slots && i <= g->mask; i++) {
+    lw_edge_t *e = g->slots[i];
+    if (!e) continue;
+    if (pk) {
+      e->from->pk_mark = e->to->pk_mark = 0;
+    } else {
+      e->from->mark[0] = e->from->mark[1] = 0;
+      e->to->mark[0] = e->to->mark[1] = 0;
+    }
+  }
+}
+
 /* Can a thread requesting `lock` in mode req wait for one holding it in held? */
 static bool conflicts(unsigned req, unsigned held, const lw_node_t *lock) {
   return !(req == LW_MODE_READ && held == LW_MODE_READ && lock->reader_pref);
@@ -171,6 +188,7 @@ static int find_cycle(lw_graph_t *g, lw_edge_t *e_new, unsigned fm, unsigned tm,
   uint32_t head = 0, tail = 0;
   struct bfs_item *q;
   if (++g->epoch == 0) { /* wrapped: no node may keep a stale mark */
+    clear_marks(g, false);
     g->epoch = 1;
   }
   g->searches++;
@@ -271,7 +289,10 @@ static int pk_search(lw_graph_t *g, lw_node_t *start, bool forward, uint64_t lim
  */
 static int pk_reorder(lw_graph_t *g, lw_node_t *x, lw_node_t *y) {
   uint32_t nf, nb;
-  if (++g->pk_epoch == 0) g->pk_epoch = 1;
+  if (++g->pk_epoch == 0) { /* wrapped: as in find_cycle */
+    clear_marks(g, true);
+    g->pk_epoch = 1;
+  }
   int r = pk_search(g, y, true, x->ord, x, &g->fwd, &g->fwd_cap, &nf);
   if (r != 0) return r < 0 ? -1 : 0;
   r = pk_search(g, x, false, y->ord, NULL, &g->bwd, &g->bwd_cap, &nb);
@@ -384,6 +405,7 @@ void lw_graph_remove_node(lw_graph_t *g, lw_node_t *n) {
   n->out = n->in = NULL;
   n->cap_out = n->cap_in = 0;
   n->ord = 0;
+  n->mark[0] = n->mark[1] = n->pk_mark = 0; /* a later wrap of the epochs cannot see it */
   g->nnodes--;
   if (g->nback != nback) update_max_back(g);
 }

@@ -71,9 +71,15 @@ static void quoted(lw_buf_t *b, const char *s) {
       p++;
     } else {
       /* copy a well-formed UTF-8 sequence, replace anything else */
-      int len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-      int ok = len > 0;
-      for (int i = 1; ok && i < len; i++) ok = (p[i] & 0xc0) == 0x80;
+      int len = c >= 0xf0 && c < 0xf5   ? 4
+                : c >= 0xe0 && c < 0xf0 ? 3
+                : c >= 0xc2 && c < 0xe0 ? 2
+                                        : 0;
+      /* the second byte's range rules out overlong forms, surrogates and > U+10FFFF */
+      unsigned lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+      unsigned hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+      int ok = len > 0 && p[1] >= lo && p[1] <= hi;
+      for (int i = 2; ok && i < len; i++) ok = (p[i] & 0xc0) == 0x80;
       if (ok) {
         lw_buf_add(b, (const char *)p, (size_t)len);
         p += len;

@@ -136,7 +136,8 @@ static void resolve(uintptr_t pc, lw_frame_t *f) {
     return;
   }
   Dwarf_Addr start = 0;
-  f->module = dw.dwfl_module_info(m, NULL, &start, NULL, NULL, NULL, NULL, NULL);
+  /* libdw's strings die when the mappings are re-read (report_modules): copy them */
+  f->module = keep(dw.dwfl_module_info(m, NULL, &start, NULL, NULL, NULL, NULL, NULL));
   f->offset = pc - (uintptr_t)start;
   GElf_Off off;
   GElf_Sym sym;
@@ -144,7 +145,7 @@ static void resolve(uintptr_t pc, lw_frame_t *f) {
   Dwfl_Line *line = dw.dwfl_module_getsrc(m, at);
   if (line) {
     int lineno = 0, col = 0;
-    f->file = dw.dwfl_lineinfo(line, NULL, &lineno, &col, NULL, NULL);
+    f->file = keep(dw.dwfl_lineinfo(line, NULL, &lineno, &col, NULL, NULL));
     f->line = lineno;
     f->column = col;
   }

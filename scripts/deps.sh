@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages lockwatch needs to build and test itself.
+# As root, installs what is missing; otherwise prints the apt-get line and
+# fails. Usage: scripts/deps.sh [--quiet]
+set -euo pipefail
+
+packages=(cmake make gcc g++ pkg-config uthash-dev check libdw-dev libelf-dev
+          libjson-c-dev python3)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  [[ "${1:-}" == "--quiet" ]] || echo "lockwatch: all build dependencies are installed"
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "lockwatch: missing Debian packages: ${missing[*]}" >&2
+  echo "lockwatch: install them with:" >&2
+  echo "  sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "lockwatch: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get install -y --no-install-recommends "${missing[@]}"; then
+  apt-get update
+  apt-get install -y --no-install-recommends "${missing[@]}"
+fi
