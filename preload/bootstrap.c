@@ -78,6 +78,12 @@ static void thread_key_destructor(void *p) {
 
 void lw_preload_adopt(lw_thread_t *t) { pthread_setspecific(thread_key, t); }
 
+void lw_preload_thread_begin(uint32_t seq) {
+  if (!lw_active || lw_tls_self) return;
+  lw_thread_t *t = lw_core_thread_start(seq);
+  if (t) lw_preload_adopt(t);
+}
+
 /* ---- start and end -------------------------------------------------------- */
 
 /* Finds the address range of lockwatch's own code, to drop its frames from stacks. */

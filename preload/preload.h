@@ -5,12 +5,15 @@
 #ifndef LW_PRELOAD_H
 #define LW_PRELOAD_H
 
+#include <errno.h>
 #include <pthread.h>
+#include <threads.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "../lib/core.h"
+#include "../lib/types.h"
 
 #define LW_EXPORT __attribute__((visibility("default")))
 #define LW_RET_PC() ((uintptr_t)__builtin_return_address(0))
@@ -34,6 +37,9 @@ void lw_preload_resolve(void);
 /* Registers a newly made thread state for release at thread exit. */
 void lw_preload_adopt(lw_thread_t *t);
 
+/* In a thread started through our pthread_create or thrd_create: its state, numbered seq. */
+void lw_preload_thread_begin(uint32_t seq);
+
 /*
  * Enters lockwatch: returns the calling thread's state with the guard set, or
  * NULL (guard untouched) when the call must go straight to the real function.
@@ -52,5 +58,63 @@ static inline lw_thread_t *lw_enter(void) {
 
 /* Leaves lockwatch. */
 static inline void lw_leave(void) { lw_tls_guard = 0; }
+
+/* An acquisition succeeded (EOWNERDEAD: the caller owns a robust mutex whose owner died). */
+static inline bool lw_acquired(int rc) { return rc == 0 || rc == EOWNERDEAD; }
+
+/*
+ * The body of every acquiring wrapper: enter, before-hook, the real call
+ * (an expression), after-hook, leave, return the real call's result.
+ */
+#define LW_ACQUIRE(lock, type, kind, mode, flags, call)                             \
+  lw_thread_t *t = lw_enter();                                                      \
+  if (!t) return call;                                                              \
+  lw_acq_t a;                                                                       \
+  lw_acquire_before(t, &a, (uintptr_t)(lock), type, kind, mode, flags, LW_RET_PC()); \
+  lw_leave();                                                                       \
+  int rc = call;                                                                    \
+  lw_tls_guard = 1;                                                                 \
+  lw_acquire_after(t, &a, lw_acquired(rc));                                         \
+  lw_leave();                                                                       \
+  return rc;
+
+/* The bodies of the release, init and destroy wrappers, before or after the real call. */
+static inline void lw_wrap_release(const void *lock) {
+  lw_thread_t *t = lw_enter();
+  if (!t) return;
+  lw_release(t, (uintptr_t)lock);
+  lw_leave();
+}
+
+static inline void lw_wrap_created(const void *lock, unsigned type, unsigned kind, uintptr_t pc) {
+  lw_thread_t *t = lw_enter();
+  if (!t) return;
+  lw_lock_created(t, (uintptr_t)lock, type, kind, pc);
+  lw_leave();
+}
+
+static inline void lw_wrap_destroyed(const void *lock) {
+  lw_thread_t *t = lw_enter();
+  if (!t) return;
+  lw_lock_destroyed(t, (uintptr_t)lock);
+  lw_leave();
+}
+
+static inline void lw_wrap_cond_forget(const void *cond) {
+  lw_thread_t *t = lw_enter();
+  if (!t) return;
+  lw_cond_forget(t, (uintptr_t)cond);
+  lw_leave();
+}
+
+/* Reads the kind glibc stored in a mutex (PTHREAD_MUTEX_*_NP, robust flag). */
+static inline unsigned lw_mutex_kind(const pthread_mutex_t *m) {
+  int k = __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED);
+  unsigned kind = 0;
+  if ((k & 3) == PTHREAD_MUTEX_RECURSIVE_NP) kind |= LW_KIND_RECURSIVE;
+  if ((k & 3) == PTHREAD_MUTEX_ERRORCHECK_NP) kind |= LW_KIND_ERRORCHECK;
+  if (k & 16) kind |= LW_KIND_ROBUST;
+  return kind;
+}
 
 #endif

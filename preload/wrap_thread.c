@@ -16,10 +16,7 @@ static void *lw_thread_start(void *p) {
   struct lw_start s = *(struct lw_start *)p;
   lw_tls_guard++;
   lw_free(p, sizeof s);
-  if (lw_active && !lw_tls_self) {
-    lw_thread_t *t = lw_core_thread_start(s.seq);
-    if (t) lw_preload_adopt(t);
-  }
+  lw_preload_thread_begin(s.seq);
   lw_tls_guard--;
   return s.fn(s.arg);
 }

@@ -1,0 +1,65 @@
+/*
+ * wrap_rwlock.c - the pthread_rwlock_* wrappers. Reads and writes are
+ * different modes; the rwlock's kind (reader- or writer-preferring) decides
+ * whether two readers can wait for each other (docs/rules.md).
+ */
+#include "preload.h"
+
+/* glibc's default kind and PREFER_WRITER_NP let readers in while a writer waits. */
+static unsigned rw_kind(const pthread_rwlock_t *rw) {
+  unsigned flags = __atomic_load_n(&rw->__data.__flags, __ATOMIC_RELAXED);
+  return flags == PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP ? 0 : LW_KIND_READER_PREF;
+}
+
+#define LW_RW(mode, flags, call) LW_ACQUIRE(rw, LW_TYPE_RWLOCK, rw_kind(rw), mode, flags, call)
+
+LW_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rw) {
+  LW_RW(LW_MODE_READ, 0, LW_REAL(pthread_rwlock_rdlock)(rw))
+}
+
+LW_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *rw) {
+  LW_RW(LW_MODE_WRITE, 0, LW_REAL(pthread_rwlock_wrlock)(rw))
+}
+
+LW_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *rw) {
+  LW_RW(LW_MODE_READ, LW_ACQ_TRY, LW_REAL(pthread_rwlock_tryrdlock)(rw))
+}
+
+LW_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *rw) {
+  LW_RW(LW_MODE_WRITE, LW_ACQ_TRY, LW_REAL(pthread_rwlock_trywrlock)(rw))
+}
+
+LW_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *rw, const struct timespec *ts) {
+  LW_RW(LW_MODE_READ, LW_ACQ_TIMED, LW_REAL(pthread_rwlock_timedrdlock)(rw, ts))
+}
+
+LW_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *rw, const struct timespec *ts) {
+  LW_RW(LW_MODE_WRITE, LW_ACQ_TIMED, LW_REAL(pthread_rwlock_timedwrlock)(rw, ts))
+}
+
+LW_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *rw, clockid_t clock,
+                                         const struct timespec *ts) {
+  LW_RW(LW_MODE_READ, LW_ACQ_TIMED, LW_REAL(pthread_rwlock_clockrdlock)(rw, clock, ts))
+}
+
+LW_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *rw, clockid_t clock,
+                                         const struct timespec *ts) {
+  LW_RW(LW_MODE_WRITE, LW_ACQ_TIMED, LW_REAL(pthread_rwlock_clockwrlock)(rw, clock, ts))
+}
+
+LW_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rw) {
+  lw_wrap_release(rw);
+  return LW_REAL(pthread_rwlock_unlock)(rw);
+}
+
+LW_EXPORT int pthread_rwlock_init(pthread_rwlock_t *rw, const pthread_rwlockattr_t *attr) {
+  int rc = LW_REAL(pthread_rwlock_init)(rw, attr);
+  if (rc == 0) lw_wrap_created(rw, LW_TYPE_RWLOCK, rw_kind(rw), LW_RET_PC());
+  return rc;
+}
+
+LW_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *rw) {
+  int rc = LW_REAL(pthread_rwlock_destroy)(rw);
+  if (rc == 0) lw_wrap_destroyed(rw);
+  return rc;
+}

@@ -1,0 +1,30 @@
+/*
+ * wrap_spin.c - the pthread_spin_* wrappers. A spinlock is an exclusive lock
+ * whose waiters spin instead of sleeping; for ordering it is a mutex.
+ */
+#include "preload.h"
+
+LW_EXPORT int pthread_spin_lock(pthread_spinlock_t *s) {
+  LW_ACQUIRE(s, LW_TYPE_SPIN, 0, LW_MODE_WRITE, 0, LW_REAL(pthread_spin_lock)(s))
+}
+
+LW_EXPORT int pthread_spin_trylock(pthread_spinlock_t *s) {
+  LW_ACQUIRE(s, LW_TYPE_SPIN, 0, LW_MODE_WRITE, LW_ACQ_TRY, LW_REAL(pthread_spin_trylock)(s))
+}
+
+LW_EXPORT int pthread_spin_unlock(pthread_spinlock_t *s) {
+  lw_wrap_release((const void *)s);
+  return LW_REAL(pthread_spin_unlock)(s);
+}
+
+LW_EXPORT int pthread_spin_init(pthread_spinlock_t *s, int pshared) {
+  int rc = LW_REAL(pthread_spin_init)(s, pshared);
+  if (rc == 0) lw_wrap_created((const void *)s, LW_TYPE_SPIN, 0, LW_RET_PC());
+  return rc;
+}
+
+LW_EXPORT int pthread_spin_destroy(pthread_spinlock_t *s) {
+  int rc = LW_REAL(pthread_spin_destroy)(s);
+  if (rc == 0) lw_wrap_destroyed((const void *)s);
+  return rc;
+}
