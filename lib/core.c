@@ -5,14 +5,17 @@
  * cache lookup, all without locks or allocation.
  */
 #include "core.h"
+#include "core_internal.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "alloc.h"
+#include "lw_uthash.h"
 #include "depot.h"
 #include "options.h"
 #include "output.h"
@@ -42,6 +45,7 @@ uint32_t lw_core_thread_spawn(lw_thread_t *parent) {
 lw_thread_t *lw_core_thread_start(uint32_t seq) { return lw_tls_self = lw_thread_create(seq); }
 
 void lw_core_thread_exit(lw_thread_t *t) {
+  if (t->nheld) lw__report_exit_holding(t);
   if (lw_tls_self == t) lw_tls_self = NULL;
   lw_thread_release(t);
 }
@@ -59,8 +63,7 @@ static void retire(uintptr_t addr) {
   lw_registry_recycle(rec);
 }
 
-/* Returns the stack of the first acquisition by t at return address pc. */
-static uint32_t site_stack(lw_thread_t *t, uintptr_t pc) {
+uint32_t lw__site_stack(lw_thread_t *t, uintptr_t pc) {
   uint64_t v = 0;
   if (lw_u64map_get(&t->sites, pc, &v)) return (uint32_t)v;
   uint32_t id = lw_stack_capture(&lw_stacks, (int)lw_opt.stack_depth);
@@ -71,7 +74,32 @@ static uint32_t site_stack(lw_thread_t *t, uintptr_t pc) {
 void lw_lock_created(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kind, uintptr_t pc) {
   uint64_t id;
   retire(addr);
-  (void)lw_registry_get(addr, type, kind, site_stack(t, pc ? pc : 1), &id);
+  (void)lw_registry_get(addr, type, kind, lw__site_stack(t, pc ? pc : 1), &id);
+}
+
+void lw_lock_destroy_check(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
+                           uintptr_t pc) {
+  const lw_held_t *mine = NULL;
+  for (uint32_t i = t->nheld; i-- > 0 && !mine;)
+    if (t->held[i].addr == addr) mine = &t->held[i];
+  lw_lockstate_t st = {LW_OWNER_UNKNOWN, 0};
+  if (state) st = state(addr, t->tid);
+  if (mine || st.owner == LW_OWNER_SELF || st.owner == LW_OWNER_OTHER || st.owner == LW_OWNER_HELD)
+    lw__report_destroy_locked(t, addr, type, mine, &st, pc);
+}
+
+void lw__deadlock_action(void) {
+  switch (lw_opt.on_deadlock) {
+  case LW_ON_DEADLOCK_REPORT:
+    return;
+  case LW_ON_DEADLOCK_ABORT:
+    lw_output_message("on_deadlock=abort: aborting");
+    (void)lw_core_finish(0, false);
+    abort();
+  default:
+    lw_output_message("on_deadlock=exit: ending the program");
+    if (lw_report_halt) lw_report_halt();
+  }
 }
 
 void lw_lock_destroyed(lw_thread_t *t, uintptr_t addr) {
@@ -145,13 +173,14 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
   for (uint32_t i = t->nheld; i-- > 0;) {
     lw_held_t *h = &t->held[i];
     unsigned pair = LW_PAIR(h->mode, a->mode);
-    if (h->id != a->id && !lw_thread_has_edge(t, h->id, a->id, pair)) {
+    bool stale = h->foreign != atomic_load_explicit(&h->rec->foreign_unlocks, memory_order_relaxed);
+    if (h->id != a->id && !stale && !lw_thread_has_edge(t, h->id, a->id, pair)) {
       if (!prepared) {
         stack_to = lw_stack_capture(&lw_stacks, (int)lw_opt.stack_depth);
         set = held_set(t);
         prepared = true;
       }
-      lw_witness_t w = {t->seq, set, site_stack(t, h->pc), stack_to};
+      lw_witness_t w = {t->seq, set, lw__site_stack(t, h->pc), stack_to};
       lw_cycle_t cycle;
       lw_report_t *rep = NULL;
       int r = LW_EDGE_ERROR;
@@ -174,13 +203,12 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
 
 /* ---- acquisitions -------------------------------------------------------- */
 
-/* Finds or makes the record of addr as a lock of this type. */
-static lw_lock_t *record_for(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kind,
+lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kind,
                              uintptr_t pc, uint64_t *id) {
   lw_lock_t *rec = lw_registry_find(addr, id);
   if (rec && rec->type == type) return rec;
   if (rec) retire(addr); /* memory reused for another kind of lock */
-  return lw_registry_get(addr, type, kind, site_stack(t, pc), id);
+  return lw_registry_get(addr, type, kind, lw__site_stack(t, pc), id);
 }
 
 void lw_acquire_before(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type, unsigned kind,
@@ -192,17 +220,27 @@ void lw_acquire_before(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned typ
   a->type = (uint8_t)type;
   a->relock = 0;
   t->acquisitions++;
-  a->rec = record_for(t, addr, type, kind, a->pc, &a->id);
+  a->rec = lw__record_for(t, addr, type, kind, a->pc, &a->id);
   if (!a->rec) return;
+  a->stack = lw__site_stack(t, a->pc);
   for (uint32_t i = t->nheld; i-- > 0;) {
     const lw_held_t *h = &t->held[i];
     if (h->addr != addr) continue;
-    if (h->id == a->id && ((a->rec->kind & LW_KIND_RECURSIVE) ||
-                           (type == LW_TYPE_RWLOCK && mode == LW_MODE_READ && h->mode == LW_MODE_READ)))
+    if (h->id != a->id) break;
+    if (h->foreign != atomic_load_explicit(&a->rec->foreign_unlocks, memory_order_relaxed)) {
+      /* another thread unlocked it for us (reported then): we no longer hold it */
+      lw_release(t, addr, type, NULL, pc);
+      break;
+    }
+    if ((a->rec->kind & LW_KIND_RECURSIVE) ||
+        (type == LW_TYPE_RWLOCK && mode == LW_MODE_READ && h->mode == LW_MODE_READ &&
+         (a->rec->kind & LW_KIND_READER_PREF)))
       a->relock = 1;
+    else if (!(flags & LW_ACQ_TRY))
+      lw__report_double_lock(t, a, h);
+    if (type == LW_TYPE_RWLOCK && mode == LW_MODE_READ && h->mode == LW_MODE_READ) a->relock = 1;
     break;
   }
-  (void)site_stack(t, a->pc);
   if (a->relock || (flags & LW_ACQ_TRY) || t->nheld == 0) return;
   uint64_t key = chain_step(t->held[t->nheld - 1].chain, a->id, mode, 0);
   if (lw_u64map_get(&t->chains, key, NULL)) {
@@ -224,11 +262,13 @@ void lw_acquire_after(lw_thread_t *t, const lw_acq_t *a, bool acquired) {
   }
   if (!lw_thread_reserve_held(t)) return;
   uint64_t prev = t->nheld ? t->held[t->nheld - 1].chain : 0;
-  t->held[t->nheld++] = (lw_held_t){a->addr, a->rec, a->id, chain_step(prev, a->id, a->mode, a->flags),
-                                    a->pc, 1, a->mode, a->flags, a->type};
+  t->held[t->nheld++] = (lw_held_t){
+      a->addr, a->rec, a->id, chain_step(prev, a->id, a->mode, a->flags), a->pc, a->stack, 1,
+      atomic_load_explicit(&a->rec->foreign_unlocks, memory_order_relaxed), a->mode, a->flags,
+      a->type};
 }
 
-void lw_release(lw_thread_t *t, uintptr_t addr) {
+void lw_release(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state, uintptr_t pc) {
   for (uint32_t i = t->nheld; i-- > 0;) {
     lw_held_t *h = &t->held[i];
     if (h->addr != addr) continue;
@@ -244,15 +284,77 @@ void lw_release(lw_thread_t *t, uintptr_t addr) {
     }
     return;
   }
+  if (!state) return;
+  lw_lockstate_t st = state(addr, t->tid);
+  if (st.owner == LW_OWNER_NONE || st.owner == LW_OWNER_OTHER)
+    lw__report_unlock_not_owner(t, addr, type, &st, pc);
 }
 
 /* ---- condition variables ----------------------------------------------- */
 
+/* Which mutex each condition variable was last waited on with. */
+struct cond_binding {
+  uintptr_t cond; /* the key */
+  uintptr_t mutex;
+  uint64_t mutex_id;
+  uint32_t thread, stack;
+  UT_hash_handle hh;
+};
+static lw_ilock_t cond_lock = LW_ILOCK_INIT;
+static struct cond_binding *cond_bindings;
+
+/*
+ * Binds cond to the mutex (id) unless it is bound to another live mutex, in
+ * which case that binding is copied to *earlier and false returned.
+ */
+static bool cond_bind(uintptr_t cond, uintptr_t mutex, uint64_t id, uint32_t thread,
+                      uint32_t stack, lw_cond_earlier_t *earlier) {
+  struct cond_binding *b;
+  bool ok = true;
+  lw_ilock_acquire(&cond_lock);
+  HASH_FIND(hh, cond_bindings, &cond, sizeof cond, b);
+  if (b && b->mutex_id != id) {
+    uint64_t live_id;
+    if (lw_registry_find(b->mutex, &live_id) && live_id == b->mutex_id) {
+      *earlier = (lw_cond_earlier_t){b->mutex, b->mutex_id, b->thread, b->stack};
+      ok = false;
+    }
+  }
+  if (ok && !b && (b = lw_alloc(sizeof *b))) {
+    b->cond = cond;
+    lw_uthash_oom = 0;
+    HASH_ADD(hh, cond_bindings, cond, sizeof b->cond, b);
+    if (lw_uthash_oom) {
+      lw_free(b, sizeof *b);
+      b = NULL;
+    }
+  }
+  if (ok && b) {
+    b->mutex = mutex;
+    b->mutex_id = id;
+    b->thread = thread;
+    b->stack = stack;
+  }
+  lw_ilock_release(&cond_lock);
+  return ok;
+}
+
 void lw_cond_wait_before(lw_thread_t *t, lw_acq_t *a, uintptr_t cond, uintptr_t mutex,
-                         unsigned type, unsigned kind, uintptr_t pc) {
-  (void)cond;
-  lw_release(t, mutex);
+                         unsigned type, unsigned kind, lw_state_fn state, uintptr_t pc) {
+  bool held = false;
+  for (uint32_t i = t->nheld; i-- > 0 && !held;) held = t->held[i].addr == mutex;
+  lw_lockstate_t st = {LW_OWNER_UNKNOWN, 0};
+  if (!held && state) st = state(mutex, t->tid);
+  lw_release(t, mutex, type, NULL, pc);
   lw_acquire_before(t, a, mutex, type, kind, LW_MODE_WRITE, 0, pc);
+  if (!a->rec) return;
+  if (!held && (st.owner == LW_OWNER_NONE || st.owner == LW_OWNER_OTHER))
+    lw__report_cond(t, a, cond, LW_DETAIL_NOT_HELD, NULL);
+  uint64_t pair = lw_u64_mix((uint64_t)cond * 0x9e3779b97f4a7c15ULL ^ a->id) | 1;
+  if (lw_u64map_get(&t->conds, pair, NULL)) return;
+  lw_cond_earlier_t earlier;
+  if (cond_bind(cond, mutex, a->id, t->seq, a->stack, &earlier)) lw_u64map_put(&t->conds, pair, 0);
+  else lw__report_cond(t, a, cond, LW_DETAIL_TWO_MUTEXES, &earlier);
 }
 
 void lw_cond_wait_after(lw_thread_t *t, const lw_acq_t *a, bool reacquired) {
@@ -260,8 +362,13 @@ void lw_cond_wait_after(lw_thread_t *t, const lw_acq_t *a, bool reacquired) {
 }
 
 void lw_cond_forget(lw_thread_t *t, uintptr_t cond) {
+  struct cond_binding *b;
   (void)t;
-  (void)cond;
+  lw_ilock_acquire(&cond_lock);
+  HASH_FIND(hh, cond_bindings, &cond, sizeof cond, b);
+  if (b) HASH_DEL(cond_bindings, b);
+  lw_ilock_release(&cond_lock);
+  lw_free(b, sizeof *b);
 }
 
 /* ---- the end of the run -------------------------------------------------- */

@@ -14,6 +14,7 @@
 
 #include "report.h"
 #include "thread.h"
+#include "types.h"
 
 /* An acquisition in progress, between lw_acquire_before and lw_acquire_after. */
 typedef struct lw_acq {
@@ -21,6 +22,7 @@ typedef struct lw_acq {
   lw_lock_t *rec; /* NULL: not tracked (memory exhausted) */
   uint64_t id;
   uintptr_t pc;
+  uint32_t stack; /* depot id of the stack at the first acquisition from pc */
   uint8_t mode, flags, type;
   uint8_t relock; /* the owner takes a lock it already holds, and may: count only */
 } lw_acq_t;
@@ -43,14 +45,21 @@ uint32_t lw_core_thread_spawn(lw_thread_t *parent);
 /* In a new thread: creates its state under the number lw_core_thread_spawn gave. */
 lw_thread_t *lw_core_thread_start(uint32_t seq);
 
-/* Releases the calling thread's state at its exit. */
+/*
+ * At the exit of the calling thread: reports the locks it still holds
+ * (thread-exit-holding-lock; robust mutexes excepted, as their recovery is
+ * the point) and releases its state.
+ */
 void lw_core_thread_exit(lw_thread_t *t);
 
 /*
  * Before the real acquisition of the lock at addr: identifies it, and for a
  * blocking acquisition records the orders held -> addr and checks them for
- * cycles (reporting any) before the caller blocks. kind is used only when
- * the lock is seen for the first time. pc is the caller's return address.
+ * cycles (reporting any) before the caller blocks. A re-lock by the owner
+ * that the lock's kind does not allow is reported as double-lock; if the call
+ * would then wait forever, on_deadlock decides what happens next. kind is
+ * used only when the lock is seen for the first time. pc is the caller's
+ * return address.
  */
 void lw_acquire_before(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type, unsigned kind,
                        unsigned mode, unsigned flags, uintptr_t pc);
@@ -58,16 +67,23 @@ void lw_acquire_before(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned typ
 /* After the real acquisition: pushes the lock on the held stack if acquired. */
 void lw_acquire_after(lw_thread_t *t, const lw_acq_t *a, bool acquired);
 
-/* A lock at addr is released by the calling thread. */
-void lw_release(lw_thread_t *t, uintptr_t addr);
+/*
+ * The calling thread releases the lock at addr (of this type). If the thread
+ * does not hold it and state (may be NULL) shows that nobody or another thread
+ * does, reports unlock-not-owner at return address pc.
+ */
+void lw_release(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state, uintptr_t pc);
 
 /*
  * Before waiting on the condition variable cond with the mutex at mutex:
  * the mutex is released for the wait and requested again after it, so the
  * orders held -> mutex are recorded now, before the thread can block.
+ * Reports cond-wait-unheld if the thread does not hold the mutex (and state,
+ * which may be NULL, confirms it), or if cond was used with another mutex
+ * that is still alive.
  */
 void lw_cond_wait_before(lw_thread_t *t, lw_acq_t *a, uintptr_t cond, uintptr_t mutex,
-                         unsigned type, unsigned kind, uintptr_t pc);
+                         unsigned type, unsigned kind, lw_state_fn state, uintptr_t pc);
 
 /* After the wait: the mutex is held again if reacquired. */
 void lw_cond_wait_after(lw_thread_t *t, const lw_acq_t *a, bool reacquired);
@@ -77,6 +93,13 @@ void lw_cond_forget(lw_thread_t *t, uintptr_t cond);
 
 /* A lock is initialised at addr: it gets a new identity. */
 void lw_lock_created(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kind, uintptr_t pc);
+
+/*
+ * Before destroying the lock at addr: reports destroy-locked if the calling
+ * thread holds it, or state (may be NULL) shows that someone does.
+ */
+void lw_lock_destroy_check(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
+                           uintptr_t pc);
 
 /* The lock at addr is destroyed: its identity and its orders end. */
 void lw_lock_destroyed(lw_thread_t *t, uintptr_t addr);

@@ -15,20 +15,24 @@ void lw_options_defaults(lw_options_t *o) {
 #define LW_OPT_STR(n, d, h) o->n = d;
 #define LW_OPT_INT(n, d, lo, hi, h) o->n = d;
 #define LW_OPT_BOOL(n, d, h) o->n = d;
+#define LW_OPT_ENUM(n, d, words, h) o->n = d;
 #include "options.inc"
 #undef LW_OPT_STR
 #undef LW_OPT_INT
 #undef LW_OPT_BOOL
+#undef LW_OPT_ENUM
 }
 
 static const char all_keys[] =
 #define LW_OPT_STR(n, d, h) " " #n
 #define LW_OPT_INT(n, d, lo, hi, h) " " #n
 #define LW_OPT_BOOL(n, d, h) " " #n
+#define LW_OPT_ENUM(n, d, words, h) " " #n
 #include "options.inc"
 #undef LW_OPT_STR
 #undef LW_OPT_INT
 #undef LW_OPT_BOOL
+#undef LW_OPT_ENUM
     ;
 
 static bool is_sep(char c) { return c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -56,6 +60,21 @@ static bool parse_bool(const char *s, bool *out) {
     if (strcmp(s, no[i]) == 0) return *out = false, true;
   }
   return false;
+}
+
+/*
+ * Finds val among the '|'-separated words; returns its index, or -1.
+ */
+static int parse_enum(const char *val, const char *words) {
+  size_t n = strlen(val);
+  int index = 0;
+  for (const char *w = words; *w; index++) {
+    const char *end = strchr(w, '|');
+    size_t len = end ? (size_t)(end - w) : strlen(w);
+    if (len == n && strncmp(w, val, n) == 0) return index;
+    w += len + (end != NULL);
+  }
+  return -1;
 }
 
 /* Copies a value into lockwatch memory that lives for the whole run. */
@@ -95,10 +114,22 @@ static int apply(lw_options_t *o, const char *key, const char *val, char *err, s
     o->n = b;                                                                            \
     return 0;                                                                            \
   }
+#define LW_OPT_ENUM(n, d, words, h)                                                  \
+  if (strcmp(key, #n) == 0) {                                                        \
+    int index = parse_enum(val, words);                                              \
+    if (index < 0) {                                                                 \
+      snprintf(err, errlen, "LOCKWATCH_OPTIONS: %s=%s: expected one of %s", key, val, \
+               words);                                                               \
+      return -1;                                                                     \
+    }                                                                                \
+    o->n = index;                                                                    \
+    return 0;                                                                        \
+  }
 #include "options.inc"
 #undef LW_OPT_STR
 #undef LW_OPT_INT
 #undef LW_OPT_BOOL
+#undef LW_OPT_ENUM
   snprintf(err, errlen, "LOCKWATCH_OPTIONS: unknown option '%s' (accepted:%s; help=1 lists them)",
            key, all_keys);
   return -1;
@@ -158,8 +189,19 @@ int lw_options_parse(lw_options_t *o, const char *s, char *err, size_t errlen) {
   return 0;
 }
 
+/* Copies the index-th '|'-separated word into buf. */
+static const char *enum_word(const char *words, int index, char *buf, size_t len) {
+  const char *w = words;
+  for (; index > 0 && strchr(w, '|'); index--) w = strchr(w, '|') + 1;
+  size_t n = strchr(w, '|') ? (size_t)(strchr(w, '|') - w) : strlen(w);
+  if (n >= len) n = len - 1;
+  memcpy(buf, w, n);
+  buf[n] = 0;
+  return buf;
+}
+
 void lw_options_help(void (*write_fn)(const char *line, void *ctx), void *ctx) {
-  char line[512];
+  char line[1024], word[64];
   write_fn("lockwatch: options, set as LOCKWATCH_OPTIONS=key=value:key=value", ctx);
 #define LW_OPT_STR(n, d, h)                                                   \
   snprintf(line, sizeof line, "  %-16s string, default \"%s\": %s", #n, d, h); \
@@ -171,8 +213,13 @@ void lw_options_help(void (*write_fn)(const char *line, void *ctx), void *ctx) {
 #define LW_OPT_BOOL(n, d, h)                                                       \
   snprintf(line, sizeof line, "  %-16s boolean, default %d: %s", #n, (int)(d), h); \
   write_fn(line, ctx);
+#define LW_OPT_ENUM(n, d, words, h)                                                     \
+  snprintf(line, sizeof line, "  %-16s one of %s, default %s: %s", #n, words,           \
+           enum_word(words, d, word, sizeof word), h);                                  \
+  write_fn(line, ctx);
 #include "options.inc"
 #undef LW_OPT_STR
 #undef LW_OPT_INT
 #undef LW_OPT_BOOL
+#undef LW_OPT_ENUM
 }

@@ -15,11 +15,16 @@ typedef struct lw_options {
 #define LW_OPT_STR(n, d, h) const char *n;
 #define LW_OPT_INT(n, d, lo, hi, h) long n;
 #define LW_OPT_BOOL(n, d, h) bool n;
+#define LW_OPT_ENUM(n, d, words, h) int n;
 #include "options.inc"
 #undef LW_OPT_STR
 #undef LW_OPT_INT
 #undef LW_OPT_BOOL
+#undef LW_OPT_ENUM
 } lw_options_t;
+
+/* Values of on_deadlock. */
+enum { LW_ON_DEADLOCK_EXIT = 0, LW_ON_DEADLOCK_ABORT = 1, LW_ON_DEADLOCK_REPORT = 2 };
 
 /* The options in force; set once at start-up, read-only afterwards. */
 extern lw_options_t lw_opt;

@@ -20,6 +20,7 @@ typedef struct lw_lock {
   uint8_t type; /* enum lw_type */
   uint8_t kind; /* LW_KIND_* */
   uint32_t create_stack;
+  _Atomic uint32_t foreign_unlocks; /* unlocks by a thread that did not hold it */
   lw_node_t node; /* in the lock-order graph */
   struct lw_lock *next_free;
 } lw_lock_t;

@@ -9,13 +9,52 @@
 #include "lwlock.h"
 #include "options.h"
 #include "output.h"
+#include "u64map.h"
 
-static const char *const kind_names[LW_REPORT_KIND_COUNT] = {
-    [LW_REPORT_LOCK_ORDER_INVERSION] = "lock-order-inversion",
+static const char *const kind_names[LW_REPORT_KIND_COUNT][2] = {
+    [LW_REPORT_LOCK_ORDER_INVERSION] = {"lock-order-inversion", "potential deadlock"},
+    [LW_REPORT_DOUBLE_LOCK] = {"double-lock", "a thread locks a lock it already holds"},
+    [LW_REPORT_UNLOCK_NOT_OWNER] = {"unlock-not-owner", "a thread unlocks a lock it does not hold"},
+    [LW_REPORT_DESTROY_LOCKED] = {"destroy-locked", "a lock is destroyed while held"},
+    [LW_REPORT_THREAD_EXIT_HOLDING] = {"thread-exit-holding-lock", "a thread ends holding locks"},
+    [LW_REPORT_COND_WAIT_UNHELD] = {"cond-wait-unheld", "a condition variable is misused"},
+    [LW_REPORT_DEADLOCK] = {"deadlock", "threads wait for each other forever"},
+    [LW_REPORT_STALL] = {"stall", "a thread waits long for a lock"},
 };
 
 const char *lw_report_kind_name(unsigned kind) {
-  return kind < LW_REPORT_KIND_COUNT ? kind_names[kind] : "unknown";
+  return kind < LW_REPORT_KIND_COUNT ? kind_names[kind][0] : "unknown";
+}
+
+const char *lw_report_kind_title(unsigned kind) {
+  return kind < LW_REPORT_KIND_COUNT ? kind_names[kind][1] : "";
+}
+
+const char *lw_report_detail_name(unsigned detail) {
+  static const char *const names[LW_DETAIL_COUNT] = {
+      "", "blocks-forever", "fails", "times-out", "may-block", "not-locked", "other-owner",
+      "self-owner", "not-held", "two-mutexes"};
+  return detail < LW_DETAIL_COUNT ? names[detail] : "";
+}
+
+const char *lw_event_name(unsigned what) {
+  static const char *const names[LW_EV_COUNT] = {"lock",        "held",         "unlock",
+                                                 "destroy",     "exit",         "cond-wait",
+                                                 "cond-earlier", "wait"};
+  return what < LW_EV_COUNT ? names[what] : "unknown";
+}
+
+bool lw_report_add_event(lw_report_t *r, unsigned what, uint32_t thread, int32_t lock,
+                         unsigned mode, uint32_t stack) {
+  if (r->nevents == r->cap_events) {
+    uint32_t cap = r->cap_events ? r->cap_events * 2 : 4;
+    void *p = lw_realloc(r->events, r->cap_events * sizeof *r->events, cap * sizeof *r->events);
+    if (!p) return false;
+    r->events = p;
+    r->cap_events = cap;
+  }
+  r->events[r->nevents++] = (lw_revent_t){(uint8_t)what, (uint8_t)mode, lock, thread, stack};
+  return true;
 }
 
 lw_report_t *lw_report_new(unsigned kind, uint32_t nlocks, uint32_t nedges) {
@@ -37,6 +76,7 @@ void lw_report_free(lw_report_t *r) {
   if (!r) return;
   lw_free(r->locks, r->nlocks * sizeof *r->locks);
   lw_free(r->edges, r->nedges * sizeof *r->edges);
+  lw_free(r->events, r->cap_events * sizeof *r->events);
   lw_free(r, sizeof *r);
 }
 
@@ -44,6 +84,16 @@ lw_report_sink_fn lw_report_sink = lw_report_default_sink;
 void (*lw_report_halt)(void);
 
 static lw_ilock_t store_lock = LW_ILOCK_INIT;
+static lw_u64map_t signatures; /* under store_lock */
+
+bool lw_report_first_time(uint64_t signature) {
+  signature |= 1;
+  lw_ilock_acquire(&store_lock);
+  bool first = !lw_u64map_get(&signatures, signature, NULL);
+  if (first) lw_u64map_put(&signatures, signature, 0);
+  lw_ilock_release(&store_lock);
+  return first;
+}
 static lw_report_t *first, *last;
 static uint32_t nstored;
 static _Atomic uint32_t next_seq = 1;

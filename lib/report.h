@@ -18,11 +18,64 @@
 
 enum lw_report_kind {
   LW_REPORT_LOCK_ORDER_INVERSION = 0,
+  LW_REPORT_DOUBLE_LOCK,
+  LW_REPORT_UNLOCK_NOT_OWNER,
+  LW_REPORT_DESTROY_LOCKED,
+  LW_REPORT_THREAD_EXIT_HOLDING,
+  LW_REPORT_COND_WAIT_UNHELD,
+  LW_REPORT_DEADLOCK,
+  LW_REPORT_STALL,
   LW_REPORT_KIND_COUNT
 };
 
-/* "lock-order-inversion", as in JSON `kind`. */
+/* The JSON `kind`: "lock-order-inversion", "double-lock", ... */
 const char *lw_report_kind_name(unsigned kind);
+
+/* A short explanation for the text headline: "potential deadlock", ... */
+const char *lw_report_kind_title(unsigned kind);
+
+/* What exactly happened, for the kinds that have variants (JSON `detail`). */
+enum lw_report_detail {
+  LW_DETAIL_NONE = 0,
+  LW_DETAIL_BLOCKS_FOREVER, /* double-lock: the call would wait forever */
+  LW_DETAIL_FAILS,          /* double-lock: the call fails (EDEADLK) */
+  LW_DETAIL_TIMES_OUT,      /* double-lock: a timed call waits until its timeout */
+  LW_DETAIL_MAY_BLOCK,      /* double-lock: a read re-lock that blocks if a writer waits */
+  LW_DETAIL_NOT_LOCKED,     /* unlock-not-owner: nobody holds it */
+  LW_DETAIL_OTHER_OWNER,    /* unlock-not-owner, destroy-locked: another thread holds it */
+  LW_DETAIL_SELF_OWNER,     /* destroy-locked: the destroying thread holds it */
+  LW_DETAIL_NOT_HELD,       /* cond-wait-unheld: the mutex is not held by the waiter */
+  LW_DETAIL_TWO_MUTEXES,    /* cond-wait-unheld: the condvar was used with another mutex */
+  LW_DETAIL_COUNT
+};
+
+/* "blocks-forever", ... ("" for LW_DETAIL_NONE). */
+const char *lw_report_detail_name(unsigned detail);
+
+/* What a labelled stack of a report shows. */
+enum lw_event_what {
+  LW_EV_LOCK = 0,     /* requests the lock here */
+  LW_EV_HELD,         /* acquired the lock here (and still holds it) */
+  LW_EV_UNLOCK,       /* releases the lock here */
+  LW_EV_DESTROY,      /* destroys the lock here */
+  LW_EV_EXIT,         /* the thread ends here */
+  LW_EV_COND_WAIT,    /* waits on the condition variable with the lock here */
+  LW_EV_COND_EARLIER, /* waited on the same condition variable with the lock here */
+  LW_EV_WAIT,         /* is blocked waiting for the lock here */
+  LW_EV_COUNT
+};
+
+/* "lock", "held", ... as in JSON events[].what. */
+const char *lw_event_name(unsigned what);
+
+/* One labelled stack: thread `thread` did `what` to locks[lock] (or no lock: -1). */
+typedef struct lw_revent {
+  uint8_t what;
+  uint8_t mode;
+  int32_t lock;
+  uint32_t thread;
+  uint32_t stack;
+} lw_revent_t;
 
 /* A lock as a report names it. */
 typedef struct lw_rlock {
@@ -47,11 +100,26 @@ typedef struct lw_report {
   lw_rlock_t *locks;
   lw_redge_t *edges;
   uint32_t closing_edge; /* index of the edge whose arrival revealed the cycle */
+  uint32_t detail;       /* enum lw_report_detail */
+  uintptr_t object;      /* the condition variable, for cond-wait-unheld */
+  int other_tid;         /* the owner's kernel tid when another thread holds the lock */
+  lw_revent_t *events;
+  uint32_t nevents, cap_events;
   struct lw_report *next;
 } lw_report_t;
 
 /* Allocates a zeroed report with room for the given numbers. NULL on OOM. */
 lw_report_t *lw_report_new(unsigned kind, uint32_t nlocks, uint32_t nedges);
+
+/* Appends an event; returns false (report unchanged) on OOM. */
+bool lw_report_add_event(lw_report_t *r, unsigned what, uint32_t thread, int32_t lock,
+                         unsigned mode, uint32_t stack);
+
+/*
+ * Returns true the first time a report with this signature (a hash of what
+ * makes it the same problem) is seen in the run, false afterwards.
+ */
+bool lw_report_first_time(uint64_t signature);
 
 /* Frees a report made by lw_report_new. */
 void lw_report_free(lw_report_t *r);

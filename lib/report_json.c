@@ -96,6 +96,22 @@ static void json_edge(lw_json_t *j, const lw_report_t *r, const lw_redge_t *e) {
   lw_json_object_end(j);
 }
 
+static void json_event(lw_json_t *j, const lw_report_t *r, const lw_revent_t *e) {
+  lw_json_object_begin(j);
+  lw_json_key(j, "what");
+  lw_json_string(j, lw_event_name(e->what));
+  lw_json_key(j, "thread");
+  json_thread_ref(j, e->thread);
+  lw_json_key(j, "lock");
+  if (e->lock >= 0 && (uint32_t)e->lock < r->nlocks) json_lock_ref(j, r->locks[e->lock].id);
+  else lw_json_null(j);
+  lw_json_key(j, "mode");
+  lw_json_string(j, lw_mode_name(e->mode));
+  lw_json_key(j, "stack");
+  json_frames(j, e->stack);
+  lw_json_object_end(j);
+}
+
 static void json_thread(lw_json_t *j, uint32_t seq) {
   lw_thread_info_t info = {0};
   bool known = lw_thread_info(seq, &info);
@@ -117,7 +133,8 @@ static void json_summary(lw_json_t *j, const lw_report_t *r) {
   char s[1024];
   lw_frame_t f = {0};
   uint32_t n = 0;
-  const uintptr_t *pcs = r->nedges ? lw_depot_get(&lw_stacks, r->edges[0].w.stack_to, &n) : NULL;
+  uint32_t stack = r->nedges ? r->edges[0].w.stack_to : r->nevents ? r->events[0].stack : 0;
+  const uintptr_t *pcs = lw_depot_get(&lw_stacks, stack, &n);
   if (n) lw_symbolize_pc(pcs[0], &f);
   int k = snprintf(s, sizeof s, "%s", lw_report_kind_name(r->kind));
   if (f.file && k < (int)sizeof s)
@@ -146,16 +163,33 @@ static void json_report(lw_json_t *j, const lw_report_t *r) {
     lw_json_key(j, "closing_edge");
     lw_json_uint(j, r->closing_edge);
   }
+  lw_json_key(j, "detail");
+  lw_json_string(j, r->detail ? lw_report_detail_name(r->detail) : NULL);
+  if (r->kind == LW_REPORT_COND_WAIT_UNHELD) {
+    lw_json_key(j, "condition_variable");
+    lw_json_hex(j, r->object);
+  }
+  if (r->other_tid) {
+    lw_json_key(j, "owner_tid");
+    lw_json_int(j, r->other_tid);
+  }
   lw_json_key(j, "edges");
   lw_json_array_begin(j);
   for (uint32_t i = 0; i < r->nedges; i++) json_edge(j, r, &r->edges[i]);
   lw_json_array_end(j);
+  lw_json_key(j, "events");
+  lw_json_array_begin(j);
+  for (uint32_t i = 0; i < r->nevents; i++) json_event(j, r, &r->events[i]);
+  lw_json_array_end(j);
   lw_json_key(j, "threads");
   lw_json_array_begin(j);
-  for (uint32_t i = 0; i < r->nedges; i++) {
+  uint32_t n = r->nedges + r->nevents;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t seq = i < r->nedges ? r->edges[i].w.thread : r->events[i - r->nedges].thread;
     bool seen = false;
-    for (uint32_t k = 0; k < i; k++) seen |= r->edges[k].w.thread == r->edges[i].w.thread;
-    if (!seen) json_thread(j, r->edges[i].w.thread);
+    for (uint32_t k = 0; k < i && !seen; k++)
+      seen = (k < r->nedges ? r->edges[k].w.thread : r->events[k - r->nedges].thread) == seq;
+    if (!seen) json_thread(j, seq);
   }
   lw_json_array_end(j);
   lw_json_object_end(j);

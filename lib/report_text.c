@@ -92,6 +92,103 @@ static void text_inversion(const lw_report_t *r, lw_buf_t *b) {
       lw_buf_printf(b, "  (thread T%u also took M%llu while holding M%llu)\n", e->other_thread - 1,
                     (unsigned long long)to->id, (unsigned long long)from->id);
   }
+}
+
+/* The sentence under the headline, for kinds that are not cycles. */
+static void text_headline(const lw_report_t *r, lw_buf_t *b) {
+  const lw_revent_t *e = r->nevents ? &r->events[0] : NULL;
+  if (!e || e->lock < 0 || (uint32_t)e->lock >= r->nlocks) return;
+  const lw_rlock_t *l = &r->locks[e->lock];
+  unsigned long long id = (unsigned long long)l->id;
+  lw_buf_puts(b, "  ");
+  switch (r->kind) {
+  case LW_REPORT_DOUBLE_LOCK:
+    lw_buf_printf(b, "Thread T%u requests %s M%llu", e->thread, lw_type_name(l->type), id);
+    lw_buf_printf(b, "%s, which it already holds", mode_note(l, e->mode));
+    if (r->detail == LW_DETAIL_BLOCKS_FOREVER) lw_buf_puts(b, ": this call would wait forever.");
+    else if (r->detail == LW_DETAIL_FAILS) lw_buf_puts(b, ": the call fails with EDEADLK.");
+    else if (r->detail == LW_DETAIL_TIMES_OUT) lw_buf_puts(b, ": the call waits until its timeout.");
+    else if (r->detail == LW_DETAIL_MAY_BLOCK)
+      lw_buf_puts(b, ": on a writer-preferring rwlock it waits forever if a writer is queued.");
+    else lw_buf_puts(b, ".");
+    break;
+  case LW_REPORT_UNLOCK_NOT_OWNER:
+    lw_buf_printf(b, "Thread T%u unlocks %s M%llu, which it does not hold", e->thread,
+                  lw_type_name(l->type), id);
+    if (r->detail == LW_DETAIL_NOT_LOCKED) lw_buf_puts(b, ": it is not locked at all.");
+    else if (r->detail == LW_DETAIL_OTHER_OWNER)
+      lw_buf_printf(b, ": thread tid %d holds it.", r->other_tid);
+    else lw_buf_puts(b, ".");
+    break;
+  case LW_REPORT_DESTROY_LOCKED:
+    lw_buf_printf(b, "Thread T%u destroys %s M%llu while ", e->thread, lw_type_name(l->type), id);
+    if (r->detail == LW_DETAIL_SELF_OWNER) lw_buf_puts(b, "it holds it.");
+    else if (r->detail == LW_DETAIL_OTHER_OWNER && r->other_tid)
+      lw_buf_printf(b, "thread tid %d holds it.", r->other_tid);
+    else lw_buf_puts(b, "it is held.");
+    break;
+  case LW_REPORT_THREAD_EXIT_HOLDING:
+    lw_buf_printf(b, "Thread T%u ends while holding %u lock%s; a thread that waits for %s later "
+                  "waits forever.", e->thread, r->nlocks, r->nlocks == 1 ? "" : "s",
+                  r->nlocks == 1 ? "it" : "one of them");
+    break;
+  case LW_REPORT_COND_WAIT_UNHELD:
+    lw_buf_printf(b, "Thread T%u waits on condition variable 0x%lx with %s M%llu", e->thread,
+                  (unsigned long)r->object, lw_type_name(l->type), id);
+    if (r->detail == LW_DETAIL_NOT_HELD) lw_buf_puts(b, ", which it does not hold.");
+    else if (r->detail == LW_DETAIL_TWO_MUTEXES)
+      lw_buf_puts(b, ", but the condition variable is also used with another mutex.");
+    else lw_buf_puts(b, ".");
+    break;
+  default:
+    lw_buf_puts(b, lw_report_kind_title(r->kind));
+    lw_buf_puts(b, ".");
+  }
+  lw_buf_puts(b, "\n");
+}
+
+/* One labelled stack. */
+static void text_event(const lw_report_t *r, const lw_revent_t *e, lw_buf_t *b) {
+  const lw_rlock_t *l = e->lock >= 0 && (uint32_t)e->lock < r->nlocks ? &r->locks[e->lock] : NULL;
+  unsigned long long id = l ? (unsigned long long)l->id : 0;
+  const char *mode = l ? mode_note(l, e->mode) : "";
+  lw_buf_puts(b, "\n  ");
+  switch (e->what) {
+  case LW_EV_LOCK: lw_buf_printf(b, "M%llu requested%s by thread T%u here:", id, mode, e->thread); break;
+  case LW_EV_HELD: lw_buf_printf(b, "M%llu acquired%s by thread T%u here:", id, mode, e->thread); break;
+  case LW_EV_UNLOCK: lw_buf_printf(b, "M%llu released by thread T%u here:", id, e->thread); break;
+  case LW_EV_DESTROY: lw_buf_printf(b, "M%llu destroyed by thread T%u here:", id, e->thread); break;
+  case LW_EV_EXIT: lw_buf_printf(b, "Thread T%u ends here:", e->thread); break;
+  case LW_EV_COND_WAIT:
+    lw_buf_printf(b, "Thread T%u waits on condition variable 0x%lx with M%llu here:", e->thread,
+                  (unsigned long)r->object, id);
+    break;
+  case LW_EV_COND_EARLIER:
+    lw_buf_printf(b, "Thread T%u waited on condition variable 0x%lx with M%llu here:", e->thread,
+                  (unsigned long)r->object, id);
+    break;
+  case LW_EV_WAIT: lw_buf_printf(b, "Thread T%u waits for M%llu%s here:", e->thread, id, mode); break;
+  default: lw_buf_puts(b, "here:");
+  }
+  lw_buf_puts(b, "\n");
+  text_frames(b, e->stack);
+}
+
+/* Every thread a report names, once each, with where it was created. */
+static void text_threads(const lw_report_t *r, lw_buf_t *b) {
+  uint32_t n = r->nedges + r->nevents;
+  lw_buf_puts(b, "\n");
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t seq = i < r->nedges ? r->edges[i].w.thread : r->events[i - r->nedges].thread;
+    bool seen = false;
+    for (uint32_t k = 0; k < i && !seen; k++)
+      seen = (k < r->nedges ? r->edges[k].w.thread : r->events[k - r->nedges].thread) == seq;
+    if (!seen) text_thread(b, seq);
+  }
+}
+
+/* Locks without a symbol name, with where they were created. */
+static void text_unnamed_locks(const lw_report_t *r, lw_buf_t *b) {
   for (uint32_t i = 0; i < r->nlocks; i++) {
     char name[256];
     const lw_rlock_t *l = &r->locks[i];
@@ -100,20 +197,31 @@ static void text_inversion(const lw_report_t *r, lw_buf_t *b) {
                   (unsigned long long)l->id, (unsigned long)l->addr);
     text_frames(b, l->create_stack);
   }
-  lw_buf_puts(b, "\n");
-  for (uint32_t i = 0; i < r->nedges; i++) {
-    bool seen = false;
-    for (uint32_t k = 0; k < i; k++) seen |= r->edges[k].w.thread == r->edges[i].w.thread;
-    if (!seen) text_thread(b, r->edges[i].w.thread);
-  }
 }
 
 void lw_report_format_text(const lw_report_t *r, lw_buf_t *b) {
   lw_buf_puts(b, "==================\n");
-  lw_buf_printf(b, "lockwatch: %s (potential deadlock) (pid %d)\n", lw_report_kind_name(r->kind),
-                (int)getpid());
-  if (r->kind == LW_REPORT_LOCK_ORDER_INVERSION) text_inversion(r, b);
+  lw_buf_printf(b, "lockwatch: %s (%s) (pid %d)\n", lw_report_kind_name(r->kind),
+                lw_report_kind_title(r->kind), (int)getpid());
+  if (r->kind == LW_REPORT_LOCK_ORDER_INVERSION) {
+    text_inversion(r, b);
+  } else {
+    text_headline(r, b);
+    if (r->nlocks && r->kind != LW_REPORT_DEADLOCK) {
+      lw_buf_puts(b, "  Lock");
+      lw_buf_puts(b, r->nlocks == 1 ? ": " : "s: ");
+      for (uint32_t i = 0; i < r->nlocks; i++) {
+        if (i) lw_buf_puts(b, ", ");
+        text_lock_name(b, &r->locks[i]);
+      }
+      lw_buf_puts(b, "\n");
+    }
+    for (uint32_t i = 0; i < r->nevents; i++) text_event(r, &r->events[i], b);
+  }
+  text_unnamed_locks(r, b);
+  text_threads(r, b);
   lw_buf_printf(b, "\n  SUMMARY: lockwatch: %s", lw_report_kind_name(r->kind));
   if (r->nedges) text_where(b, r->edges[0].w.stack_to);
+  else if (r->nevents) text_where(b, r->events[0].stack);
   lw_buf_puts(b, "\n==================\n");
 }

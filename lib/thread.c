@@ -63,6 +63,7 @@ lw_thread_t *lw_thread_create(uint32_t seq) {
     } else if ((t = lw_alloc(sizeof *t))) {
       lw_u64map_init(&t->chains, false);
       lw_u64map_init(&t->sites, true);
+      lw_u64map_init(&t->conds, false);
       t->next_all = all_threads;
       all_threads = t;
     }
@@ -88,6 +89,7 @@ static void clear_caches(lw_thread_t *t) {
   }
   lw_u64map_clear(&t->chains);
   lw_u64map_clear(&t->sites);
+  lw_u64map_clear(&t->conds);
 }
 
 void lw_thread_release(lw_thread_t *t) {
@@ -153,7 +155,7 @@ void lw_thread_stats(uint64_t *threads, uint64_t *acquisitions, uint64_t *fast_h
   uint64_t acq = gone_acq, fast = gone_fast, b = (uint64_t)cap_infos * sizeof *infos;
   for (lw_thread_t *t = all_threads; t; t = t->next_all) {
     b += sizeof *t + (uint64_t)t->cap_held * sizeof *t->held;
-    b += lw_u64map_bytes(&t->chains) + lw_u64map_bytes(&t->sites);
+    b += lw_u64map_bytes(&t->chains) + lw_u64map_bytes(&t->sites) + lw_u64map_bytes(&t->conds);
     b += (uint64_t)HASH_COUNT(t->edges) * sizeof(struct lw_pub_edge);
     if (t->edges) b += (uint64_t)t->edges->hh.tbl->num_buckets * sizeof(UT_hash_bucket);
     if (!t->live) continue;

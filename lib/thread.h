@@ -20,7 +20,9 @@ typedef struct lw_held {
   uint64_t id;
   uint64_t chain; /* rolling hash of the held stack up to and including this entry */
   uintptr_t pc;   /* return address of the acquiring call */
+  uint32_t stack; /* depot id of the stack at the first acquisition from pc */
   uint32_t count; /* acquisitions by the owner (recursive locks) */
+  uint32_t foreign; /* the lock's foreign_unlocks when it was taken */
   uint8_t mode;   /* enum lw_mode */
   uint8_t flags;  /* LW_ACQ_* of the acquisition */
   uint8_t type;
@@ -35,6 +37,7 @@ typedef struct lw_thread {
   pid_t tid;
   lw_u64map_t chains;        /* acquisition keys already validated */
   lw_u64map_t sites;         /* return address -> depot id of the stack there */
+  lw_u64map_t conds;         /* (condvar, mutex id) pairs already checked */
   struct lw_pub_edge *edges; /* orders published by this thread */
   uint64_t acquisitions, fast_hits;
   struct lw_thread *next_all, *next_free;

@@ -32,6 +32,31 @@ enum {
   LW_ACQ_TIMED = 1u << 1 /* blocks with a timeout: counts like a lock */
 };
 
+/*
+ * Who holds a lock, as the lock's own memory tells (the preload reads it:
+ * glibc keeps the owner's tid in a mutex and the writer's in an rwlock).
+ * Used to tell misuse from a lock taken before lockwatch started watching.
+ */
+enum lw_owner {
+  LW_OWNER_UNKNOWN = 0, /* cannot tell */
+  LW_OWNER_NONE,        /* not locked */
+  LW_OWNER_SELF,        /* held by the calling thread */
+  LW_OWNER_OTHER,       /* held by another thread, whose tid is known */
+  LW_OWNER_HELD         /* locked, owner unknown (readers, spinlocks) */
+};
+
+typedef struct lw_lockstate {
+  uint8_t owner; /* enum lw_owner */
+  int tid;       /* the owner's tid for LW_OWNER_OTHER */
+} lw_lockstate_t;
+
+/*
+ * Reads the state of the lock at addr as seen by the thread with kernel tid
+ * self. Supplied by the caller of the core, which alone knows the lock's
+ * layout; the core calls it only when it suspects misuse. May be NULL.
+ */
+typedef lw_lockstate_t (*lw_state_fn)(uintptr_t addr, int self);
+
 /* Names used in reports. */
 const char *lw_type_name(unsigned type);
 const char *lw_mode_name(unsigned mode);

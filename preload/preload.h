@@ -79,10 +79,19 @@ static inline bool lw_acquired(int rc) { return rc == 0 || rc == EOWNERDEAD; }
   return rc;
 
 /* The bodies of the release, init and destroy wrappers, before or after the real call. */
-static inline void lw_wrap_release(const void *lock) {
+static inline void lw_wrap_release(const void *lock, unsigned type, lw_state_fn state,
+                                   uintptr_t pc) {
   lw_thread_t *t = lw_enter();
   if (!t) return;
-  lw_release(t, (uintptr_t)lock);
+  lw_release(t, (uintptr_t)lock, type, state, pc);
+  lw_leave();
+}
+
+static inline void lw_wrap_destroy_check(const void *lock, unsigned type, lw_state_fn state,
+                                         uintptr_t pc) {
+  lw_thread_t *t = lw_enter();
+  if (!t) return;
+  lw_lock_destroy_check(t, (uintptr_t)lock, type, state, pc);
   lw_leave();
 }
 
@@ -105,6 +114,38 @@ static inline void lw_wrap_cond_forget(const void *cond) {
   if (!t) return;
   lw_cond_forget(t, (uintptr_t)cond);
   lw_leave();
+}
+
+/*
+ * Who holds a lock, from glibc's fields: a mutex keeps its owner's tid in
+ * __owner (also for C11 mtx_t, which wraps one); an rwlock keeps its
+ * writer's tid in __cur_writer and its reader count above bit 3 of
+ * __readers; a spinlock is non-zero while held.
+ */
+static inline lw_lockstate_t lw_mutex_state(uintptr_t addr, int self) {
+  const pthread_mutex_t *m = (const pthread_mutex_t *)addr;
+  int owner = __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
+  int word = __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
+  if (owner == 0) return (lw_lockstate_t){word == 0 ? LW_OWNER_NONE : LW_OWNER_UNKNOWN, 0};
+  int tid = owner & 0x3fffffff; /* FUTEX_TID_MASK */
+  if (owner >= 0x7ffffffe || tid == 0) return (lw_lockstate_t){LW_OWNER_UNKNOWN, 0}; /* robust, dead owner */
+  return (lw_lockstate_t){tid == self ? LW_OWNER_SELF : LW_OWNER_OTHER, tid};
+}
+
+static inline lw_lockstate_t lw_rwlock_state(uintptr_t addr, int self) {
+  const pthread_rwlock_t *rw = (const pthread_rwlock_t *)addr;
+  int writer = (int)__atomic_load_n(&rw->__data.__cur_writer, __ATOMIC_RELAXED);
+  unsigned readers = __atomic_load_n(&rw->__data.__readers, __ATOMIC_RELAXED);
+  if (writer) return (lw_lockstate_t){writer == self ? LW_OWNER_SELF : LW_OWNER_OTHER, writer};
+  if (readers >> 3) return (lw_lockstate_t){LW_OWNER_HELD, 0};
+  if (readers & 2) return (lw_lockstate_t){LW_OWNER_UNKNOWN, 0}; /* a writer is arriving */
+  return (lw_lockstate_t){LW_OWNER_NONE, 0};
+}
+
+static inline lw_lockstate_t lw_spin_state(uintptr_t addr, int self) {
+  (void)self;
+  int v = __atomic_load_n((const int *)addr, __ATOMIC_RELAXED);
+  return (lw_lockstate_t){v ? LW_OWNER_HELD : LW_OWNER_NONE, 0};
 }
 
 /* Reads the kind glibc stored in a mutex (PTHREAD_MUTEX_*_NP, robust flag). */

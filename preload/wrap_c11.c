@@ -33,7 +33,7 @@ LW_EXPORT int mtx_timedlock(mtx_t *__restrict m, const struct timespec *__restri
 }
 
 LW_EXPORT int mtx_unlock(mtx_t *m) {
-  lw_wrap_release(m);
+  lw_wrap_release(m, LW_TYPE_C11, lw_mutex_state, LW_RET_PC());
   return LW_REAL(mtx_unlock)(m);
 }
 
@@ -44,6 +44,7 @@ LW_EXPORT int mtx_init(mtx_t *m, int type) {
 }
 
 LW_EXPORT void mtx_destroy(mtx_t *m) {
+  lw_wrap_destroy_check(m, LW_TYPE_C11, lw_mutex_state, LW_RET_PC());
   lw_wrap_destroyed(m);
   LW_REAL(mtx_destroy)(m);
 }
@@ -52,7 +53,8 @@ LW_EXPORT int cnd_wait(cnd_t *c, mtx_t *m) {
   lw_thread_t *t = lw_enter();
   if (!t) return LW_REAL(cnd_wait)(c, m);
   lw_acq_t a;
-  lw_cond_wait_before(t, &a, (uintptr_t)c, (uintptr_t)m, LW_TYPE_C11, c11_kind(m), LW_RET_PC());
+  lw_cond_wait_before(t, &a, (uintptr_t)c, (uintptr_t)m, LW_TYPE_C11, c11_kind(m),
+                      lw_mutex_state, LW_RET_PC());
   lw_leave();
   int rc = LW_REAL(cnd_wait)(c, m);
   lw_tls_guard = 1;
@@ -66,7 +68,8 @@ LW_EXPORT int cnd_timedwait(cnd_t *__restrict c, mtx_t *__restrict m,
   lw_thread_t *t = lw_enter();
   if (!t) return LW_REAL(cnd_timedwait)(c, m, ts);
   lw_acq_t a;
-  lw_cond_wait_before(t, &a, (uintptr_t)c, (uintptr_t)m, LW_TYPE_C11, c11_kind(m), LW_RET_PC());
+  lw_cond_wait_before(t, &a, (uintptr_t)c, (uintptr_t)m, LW_TYPE_C11, c11_kind(m),
+                      lw_mutex_state, LW_RET_PC());
   lw_leave();
   int rc = LW_REAL(cnd_timedwait)(c, m, ts);
   lw_tls_guard = 1;

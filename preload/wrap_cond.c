@@ -11,7 +11,7 @@
   if (!t) return call;                                                                      \
   lw_acq_t a;                                                                               \
   lw_cond_wait_before(t, &a, (uintptr_t)c, (uintptr_t)m, LW_TYPE_MUTEX, lw_mutex_kind(m),   \
-                      LW_RET_PC());                                                         \
+                      lw_mutex_state, LW_RET_PC());                                         \
   lw_leave();                                                                               \
   int rc = call;                                                                            \
   lw_tls_guard = 1;                                                                         \

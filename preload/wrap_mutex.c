@@ -24,7 +24,7 @@ LW_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
 }
 
 LW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m) {
-  lw_wrap_release(m);
+  lw_wrap_release(m, LW_TYPE_MUTEX, lw_mutex_state, LW_RET_PC());
   return LW_REAL(pthread_mutex_unlock)(m);
 }
 
@@ -35,6 +35,7 @@ LW_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *
 }
 
 LW_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m) {
+  lw_wrap_destroy_check(m, LW_TYPE_MUTEX, lw_mutex_state, LW_RET_PC());
   int rc = LW_REAL(pthread_mutex_destroy)(m);
   if (rc == 0) lw_wrap_destroyed(m);
   return rc;

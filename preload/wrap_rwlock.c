@@ -48,7 +48,7 @@ LW_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *rw, clockid_t clock,
 }
 
 LW_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rw) {
-  lw_wrap_release(rw);
+  lw_wrap_release(rw, LW_TYPE_RWLOCK, lw_rwlock_state, LW_RET_PC());
   return LW_REAL(pthread_rwlock_unlock)(rw);
 }
 
@@ -59,6 +59,7 @@ LW_EXPORT int pthread_rwlock_init(pthread_rwlock_t *rw, const pthread_rwlockattr
 }
 
 LW_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *rw) {
+  lw_wrap_destroy_check(rw, LW_TYPE_RWLOCK, lw_rwlock_state, LW_RET_PC());
   int rc = LW_REAL(pthread_rwlock_destroy)(rw);
   if (rc == 0) lw_wrap_destroyed(rw);
   return rc;

@@ -13,7 +13,7 @@ LW_EXPORT int pthread_spin_trylock(pthread_spinlock_t *s) {
 }
 
 LW_EXPORT int pthread_spin_unlock(pthread_spinlock_t *s) {
-  lw_wrap_release((const void *)s);
+  lw_wrap_release((const void *)s, LW_TYPE_SPIN, lw_spin_state, LW_RET_PC());
   return LW_REAL(pthread_spin_unlock)(s);
 }
 
@@ -24,6 +24,7 @@ LW_EXPORT int pthread_spin_init(pthread_spinlock_t *s, int pshared) {
 }
 
 LW_EXPORT int pthread_spin_destroy(pthread_spinlock_t *s) {
+  lw_wrap_destroy_check((const void *)s, LW_TYPE_SPIN, lw_spin_state, LW_RET_PC());
   int rc = LW_REAL(pthread_spin_destroy)(s);
   if (rc == 0) lw_wrap_destroyed((const void *)s);
   return rc;

@@ -142,7 +142,7 @@ static void acquire(lw_thread_t *t, const void *addr, unsigned type, unsigned ki
 }
 
 static void lk(lw_thread_t *t, const void *addr) { acquire(t, addr, LW_TYPE_MUTEX, 0, W, 0); }
-static void ul(lw_thread_t *t, const void *addr) { lw_release(t, (uintptr_t)addr); }
+static void ul(lw_thread_t *t, const void *addr) { lw_release(t, (uintptr_t)addr, LW_TYPE_MUTEX, NULL, 0); }
 
 /* A nest of acquisitions, released in reverse order. */
 struct nest {
@@ -384,9 +384,9 @@ END_TEST
 static char rd_A, rd_B;
 
 static void read_relock_body(lw_thread_t *t, void *arg) {
-  (void)arg;
-  acquire(t, &rd_A, LW_TYPE_RWLOCK, 0, R, 0);
-  acquire(t, &rd_A, LW_TYPE_RWLOCK, 0, R, 0);
+  unsigned kind = *(unsigned *)arg;
+  acquire(t, &rd_A, LW_TYPE_RWLOCK, kind, R, 0);
+  acquire(t, &rd_A, LW_TYPE_RWLOCK, kind, R, 0);
   ck_assert_uint_eq(t->nheld, 1);
   ck_assert_uint_eq(t->held[0].count, 2);
   acquire(t, &rd_B, LW_TYPE_RWLOCK, 0, W, 0);
@@ -398,8 +398,20 @@ static void read_relock_body(lw_thread_t *t, void *arg) {
 }
 
 START_TEST(test_read_relock_counts) {
-  in_thread(read_relock_body, NULL);
+  unsigned kind = LW_KIND_READER_PREF;
+  in_thread(read_relock_body, &kind);
   ck_assert_int_eq(report_count(), 0);
+}
+END_TEST
+
+/* The twin: on a writer-preferring rwlock a read re-lock can wait behind a queued writer. */
+START_TEST(test_read_relock_writer_pref_reported) {
+  unsigned kind = 0;
+  in_thread(read_relock_body, &kind);
+  ck_assert_int_eq(report_count(), 1);
+  ck_assert_uint_eq(reports[0]->kind, LW_REPORT_DOUBLE_LOCK);
+  ck_assert_uint_eq(reports[0]->detail, LW_DETAIL_MAY_BLOCK);
+  ck_assert_uint_eq(reports[0]->nevents, 2);
 }
 END_TEST
 
@@ -500,7 +512,7 @@ static void check_chains(lw_thread_t *t) {
     ck_assert_uint_eq(ref->held[i].addr, t->held[i].addr);
     ck_assert_msg(ref->held[i].chain == t->held[i].chain, "chain %u differs after release", i);
   }
-  for (uint32_t i = ref->nheld; i-- > 0;) lw_release(ref, ref->held[i].addr);
+  for (uint32_t i = ref->nheld; i-- > 0;) lw_release(ref, ref->held[i].addr, LW_TYPE_MUTEX, NULL, 0);
   lw_thread_release(ref);
 }
 
@@ -944,6 +956,7 @@ static Suite *core_suite(void) {
   tcase_add_test(tc, test_recursive_relock);
   tcase_add_test(tc, test_recursive_relock_twin);
   tcase_add_test(tc, test_read_relock_counts);
+  tcase_add_test(tc, test_read_relock_writer_pref_reported);
   tcase_add_test(tc, test_read_held_lock_does_not_stop_walk);
   tcase_add_test(tc, test_write_held_lock_stops_walk);
   tcase_add_test(tc, test_reader_pref_read_cycle_silent);

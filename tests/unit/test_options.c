@@ -30,10 +30,12 @@ START_TEST(test_defaults_match_options_inc) {
   ck_assert_int_ge(o.n, lo);           \
   ck_assert_int_le(o.n, hi);
 #define LW_OPT_BOOL(n, d, h) ck_assert_int_eq(o.n, (d) != 0);
+#define LW_OPT_ENUM(n, d, words, h) ck_assert_int_eq(o.n, d);
 #include "options.inc"
 #undef LW_OPT_STR
 #undef LW_OPT_INT
 #undef LW_OPT_BOOL
+#undef LW_OPT_ENUM
   /* the documented values, independently of the macro machinery */
   ck_assert_str_eq(o.log_path, "");
   ck_assert_str_eq(o.json_path, "");
@@ -179,10 +181,28 @@ START_TEST(test_unknown_key_lists_every_option) {
 #define LW_OPT_STR(n, d, h) ck_assert_ptr_nonnull(strstr(err, " " #n));
 #define LW_OPT_INT(n, d, lo, hi, h) ck_assert_ptr_nonnull(strstr(err, " " #n));
 #define LW_OPT_BOOL(n, d, h) ck_assert_ptr_nonnull(strstr(err, " " #n));
+#define LW_OPT_ENUM(n, d, words, h) ck_assert_ptr_nonnull(strstr(err, " " #n));
 #include "options.inc"
 #undef LW_OPT_STR
 #undef LW_OPT_INT
 #undef LW_OPT_BOOL
+#undef LW_OPT_ENUM
+}
+END_TEST
+
+START_TEST(test_enums) {
+  lw_options_t o;
+  char err[512];
+  lw_options_defaults(&o);
+  ck_assert_int_eq(o.on_deadlock, LW_ON_DEADLOCK_EXIT);
+  ck_assert_int_eq(lw_options_parse(&o, "on_deadlock=abort", err, sizeof err), 0);
+  ck_assert_int_eq(o.on_deadlock, LW_ON_DEADLOCK_ABORT);
+  ck_assert_int_eq(lw_options_parse(&o, "on_deadlock=report", err, sizeof err), 0);
+  ck_assert_int_eq(o.on_deadlock, LW_ON_DEADLOCK_REPORT);
+  ck_assert_int_eq(lw_options_parse(&o, "on_deadlock=exi", err, sizeof err), -1);
+  ck_assert_ptr_nonnull(strstr(err, "on_deadlock=exi"));
+  ck_assert_ptr_nonnull(strstr(err, "exit|abort|report"));
+  ck_assert_int_eq(lw_options_parse(&o, "on_deadlock=", err, sizeof err), -1);
 }
 END_TEST
 
@@ -303,11 +323,15 @@ START_TEST(test_help_lists_every_option) {
 #define LW_OPT_BOOL(n, d, h) \
   options++;                 \
   ck_assert_int_eq(lines_naming(&l, #n), 1);
+#define LW_OPT_ENUM(n, d, words, h) \
+  options++;                        \
+  ck_assert_int_eq(lines_naming(&l, #n), 1);
 #include "options.inc"
 #undef LW_OPT_STR
 #undef LW_OPT_INT
 #undef LW_OPT_BOOL
-  ck_assert_int_eq(options, 7);
+#undef LW_OPT_ENUM
+  ck_assert_int_eq(options, 8);
   ck_assert_int_eq(l.n, options + 1); /* a header, then one line per option */
   ck_assert_ptr_nonnull(strstr(l.text[0], "LOCKWATCH_OPTIONS"));
   /* each line carries the default and the help text */
@@ -351,6 +375,7 @@ static Suite *options_suite(void) {
   tcase_add_test(tc, test_unknown_key);
   tcase_add_test(tc, test_unknown_key_lists_every_option);
   tcase_add_test(tc, test_bad_integers);
+  tcase_add_test(tc, test_enums);
   tcase_add_test(tc, test_bad_boolean);
   tcase_add_test(tc, test_missing_value);
   tcase_add_test(tc, test_unterminated_quote);

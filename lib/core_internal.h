@@ -1,0 +1,37 @@
+/*
+ * core_internal.h - what core.c and misuse.c share. Not for the preload.
+ */
+#ifndef LW_CORE_INTERNAL_H
+#define LW_CORE_INTERNAL_H
+
+#include "core.h"
+
+/* Returns the stack of the first acquisition by t at return address pc. */
+uint32_t lw__site_stack(lw_thread_t *t, uintptr_t pc);
+
+/* Finds or makes the record of addr as a lock of this type (NULL on OOM). */
+lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kind,
+                          uintptr_t pc, uint64_t *id);
+
+/* Does what on_deadlock says, after a report of a wait that never ends. */
+void lw__deadlock_action(void);
+
+/* The misuse reports (misuse.c); each reports a given problem once per run. */
+void lw__report_double_lock(lw_thread_t *t, const lw_acq_t *a, const lw_held_t *h);
+void lw__report_unlock_not_owner(lw_thread_t *t, uintptr_t addr, unsigned type,
+                                 const lw_lockstate_t *st, uintptr_t pc);
+void lw__report_destroy_locked(lw_thread_t *t, uintptr_t addr, unsigned type,
+                               const lw_held_t *h, const lw_lockstate_t *st, uintptr_t pc);
+void lw__report_exit_holding(lw_thread_t *t);
+
+/* An earlier wait on a condition variable, for lw__report_cond. */
+typedef struct lw_cond_earlier {
+  uintptr_t mutex;
+  uint64_t mutex_id;
+  uint32_t thread, stack;
+} lw_cond_earlier_t;
+
+void lw__report_cond(lw_thread_t *t, const lw_acq_t *a, uintptr_t cond, unsigned detail,
+                     const lw_cond_earlier_t *earlier);
+
+#endif
