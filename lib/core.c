@@ -19,6 +19,7 @@
 #include "depot.h"
 #include "options.h"
 #include "output.h"
+#include "pages.h"
 #include "stack.h"
 #include "symbolize.h"
 #include "types.h"
@@ -99,6 +100,22 @@ void lw__deadlock_action(void) {
   default:
     lw_output_message("on_deadlock=exit: ending the program");
     if (lw_report_halt) lw_report_halt();
+  }
+}
+
+void lw_memory_released(lw_thread_t *t, uintptr_t p, size_t n) {
+  (void)t;
+  uintptr_t end = p + n < p ? UINTPTR_MAX : p + n;
+  uintptr_t page = (uintptr_t)1 << LW_PAGE_SHIFT;
+  for (uintptr_t pg = p & ~(page - 1); pg < end; pg += page) {
+    if (!lw_pages_has(pg)) continue;
+    uintptr_t lo = pg > p ? pg : (p + 3) & ~(uintptr_t)3;
+    uintptr_t hi = pg + page < end ? pg + page : end;
+    for (uintptr_t a = lo; a < hi; a += 4) { /* locks are at least 4-byte aligned */
+      uint64_t id;
+      if (lw_registry_find(a, &id)) retire(a);
+    }
+    if (pg + page < pg) break;
   }
 }
 

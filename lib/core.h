@@ -104,6 +104,14 @@ void lw_lock_destroy_check(lw_thread_t *t, uintptr_t addr, unsigned type, lw_sta
 /* The lock at addr is destroyed: its identity and its orders end. */
 void lw_lock_destroyed(lw_thread_t *t, uintptr_t addr);
 
+/*
+ * The n bytes at p are given back (free, realloc, munmap): every lock that
+ * lived there ends, as if destroyed, so a new lock at a reused address is
+ * a new lock. Costs one page-table lookup per page when no lock lives
+ * in the range.
+ */
+void lw_memory_released(lw_thread_t *t, uintptr_t p, size_t n);
+
 /* Fills the run statistics. */
 void lw_core_stats(lw_stats_t *s);
 

@@ -10,6 +10,7 @@
 #include "registry.h"
 
 #include "alloc.h"
+#include "pages.h"
 #include "types.h"
 #include "u64map.h"
 
@@ -127,6 +128,7 @@ lw_lock_t *lw_registry_get(uintptr_t addr, unsigned type, unsigned kind, uint32_
     atomic_store_explicit(&rec->addr, addr, memory_order_relaxed);
     atomic_store_explicit(&rec->id, nid, memory_order_release);
     if (insert(addr, rec)) {
+      lw_pages_add(addr);
       live_count++;
       created_count++;
       *id = nid;
@@ -151,6 +153,7 @@ lw_lock_t *lw_registry_unlink(uintptr_t addr) {
     if (k == addr) {
       rec = atomic_load_explicit(&t->slots[i].val, memory_order_relaxed);
       atomic_store_explicit(&t->slots[i].key, LW_TOMB, memory_order_release);
+      lw_pages_remove(addr);
       live_count--;
       break;
     }
@@ -170,7 +173,7 @@ void lw_registry_stats(uint64_t *live, uint64_t *created, uint64_t *bytes) {
   lw_ilock_acquire(&reg_lock);
   *live = live_count;
   *created = created_count;
-  *bytes = table_bytes + record_bytes;
+  *bytes = table_bytes + record_bytes + lw_pages_bytes();
   lw_ilock_release(&reg_lock);
 }
 

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "../lib/core.h"
+#include "../lib/pages.h"
 #include "../lib/types.h"
 
 #define LW_EXPORT __attribute__((visibility("default")))
