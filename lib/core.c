@@ -475,6 +475,7 @@ static void write_json(const lw_report_t *reports) {
 int lw_core_finish(int status, bool status_known) {
   int expected = 0;
   if (!atomic_compare_exchange_strong(&finished, &expected, 1)) return status;
+  if (lw_opt.dump_at_exit) lw_core_dump("at exit");
   uint32_t n;
   const lw_report_t *reports = lw_report_stored(&n);
   if (lw_opt.json_path && lw_opt.json_path[0]) write_json(reports);

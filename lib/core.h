@@ -112,6 +112,20 @@ void lw_lock_destroyed(lw_thread_t *t, uintptr_t addr);
  */
 void lw_memory_released(lw_thread_t *t, uintptr_t p, size_t n);
 
+/*
+ * Blocked waits (deadlock.c). A blocking acquisition that finds the lock
+ * taken calls lw_wait_begin, waits in slices of lw_wait_slice_ns, calls
+ * lw_wait_check after each slice that ends without the lock (waited_ns so
+ * far), and lw_wait_end once it has the lock or an error.
+ */
+void lw_wait_begin(lw_thread_t *t, const lw_acq_t *a);
+void lw_wait_check(lw_thread_t *t, const lw_acq_t *a, uint64_t waited_ns);
+void lw_wait_end(lw_thread_t *t);
+uint64_t lw_wait_slice_ns(void);
+
+/* Writes every thread's held and awaited locks, saying why (dump_at_exit, a signal). */
+void lw_core_dump(const char *why);
+
 /* Fills the run statistics. */
 void lw_core_stats(lw_stats_t *s);
 

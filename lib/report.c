@@ -67,14 +67,14 @@ lw_report_t *lw_report_new(unsigned kind, uint32_t nlocks, uint32_t nedges) {
     lw_report_free(r);
     return NULL;
   }
-  r->nlocks = nlocks;
+  r->nlocks = r->cap_locks = nlocks;
   r->nedges = nedges;
   return r;
 }
 
 void lw_report_free(lw_report_t *r) {
   if (!r) return;
-  lw_free(r->locks, r->nlocks * sizeof *r->locks);
+  lw_free(r->locks, r->cap_locks * sizeof *r->locks);
   lw_free(r->edges, r->nedges * sizeof *r->edges);
   lw_free(r->events, r->cap_events * sizeof *r->events);
   lw_free(r, sizeof *r);

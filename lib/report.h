@@ -97,12 +97,14 @@ typedef struct lw_report {
   uint32_t kind;
   uint32_t seq; /* 1, 2, ... in the order reports were made */
   uint32_t nlocks, nedges;
+  uint32_t cap_locks; /* room in locks (nlocks may be smaller) */
   lw_rlock_t *locks;
   lw_redge_t *edges;
   uint32_t closing_edge; /* index of the edge whose arrival revealed the cycle */
   uint32_t detail;       /* enum lw_report_detail */
   uintptr_t object;      /* the condition variable, for cond-wait-unheld */
   int other_tid;         /* the owner's kernel tid when another thread holds the lock */
+  uint64_t waited_ms;    /* stall: how long the thread had waited */
   lw_revent_t *events;
   uint32_t nevents, cap_events;
   struct lw_report *next;

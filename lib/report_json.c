@@ -169,6 +169,10 @@ static void json_report(lw_json_t *j, const lw_report_t *r) {
     lw_json_key(j, "condition_variable");
     lw_json_hex(j, r->object);
   }
+  if (r->kind == LW_REPORT_STALL) {
+    lw_json_key(j, "waited_ms");
+    lw_json_uint(j, r->waited_ms);
+  }
   if (r->other_tid) {
     lw_json_key(j, "owner_tid");
     lw_json_int(j, r->other_tid);

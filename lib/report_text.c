@@ -94,6 +94,12 @@ static void text_inversion(const lw_report_t *r, lw_buf_t *b) {
   }
 }
 
+static uint32_t deadlock_threads(const lw_report_t *r) {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < r->nevents; i++) n += r->events[i].what == LW_EV_WAIT;
+  return n;
+}
+
 /* The sentence under the headline, for kinds that are not cycles. */
 static void text_headline(const lw_report_t *r, lw_buf_t *b) {
   const lw_revent_t *e = r->nevents ? &r->events[0] : NULL;
@@ -139,6 +145,14 @@ static void text_headline(const lw_report_t *r, lw_buf_t *b) {
     else if (r->detail == LW_DETAIL_TWO_MUTEXES)
       lw_buf_puts(b, ", but the condition variable is also used with another mutex.");
     else lw_buf_puts(b, ".");
+    break;
+  case LW_REPORT_DEADLOCK:
+    lw_buf_printf(b, "%u threads wait for each other in a cycle; none of them can go on.",
+                  deadlock_threads(r));
+    break;
+  case LW_REPORT_STALL:
+    lw_buf_printf(b, "Thread T%u has waited %llu ms for %s M%llu, with no deadlock cycle in sight.",
+                  e->thread, (unsigned long long)r->waited_ms, lw_type_name(l->type), id);
     break;
   default:
     lw_buf_puts(b, lw_report_kind_title(r->kind));
@@ -207,7 +221,7 @@ void lw_report_format_text(const lw_report_t *r, lw_buf_t *b) {
     text_inversion(r, b);
   } else {
     text_headline(r, b);
-    if (r->nlocks && r->kind != LW_REPORT_DEADLOCK) {
+    if (r->nlocks) {
       lw_buf_puts(b, "  Lock");
       lw_buf_puts(b, r->nlocks == 1 ? ": " : "s: ");
       for (uint32_t i = 0; i < r->nlocks; i++) {

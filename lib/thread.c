@@ -6,6 +6,7 @@
  */
 #include "thread.h"
 
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -92,12 +93,29 @@ static void clear_caches(lw_thread_t *t) {
   lw_u64map_clear(&t->conds);
 }
 
+struct lw_old_held {
+  struct lw_old_held *next;
+  lw_held_t *held;
+  uint32_t cap;
+};
+
+static void free_old_held(lw_thread_t *t) {
+  while (t->old_held) {
+    struct lw_old_held *o = t->old_held;
+    t->old_held = o->next;
+    lw_free(o->held, (size_t)o->cap * sizeof *o->held);
+    lw_free(o, sizeof *o);
+  }
+}
+
 void lw_thread_release(lw_thread_t *t) {
   clear_caches(t);
+  lw_ilock_acquire(&threads_lock); /* no deadlock search may be reading t now */
+  free_old_held(t);
   lw_free(t->held, (size_t)t->cap_held * sizeof *t->held);
   t->held = NULL;
   t->nheld = t->cap_held = 0;
-  lw_ilock_acquire(&threads_lock);
+  atomic_store(&t->wait_id, 0);
   gone_acq += t->acquisitions;
   gone_fast += t->fast_hits;
   if (t->seq < ninfos) infos[t->seq].alive = false;
@@ -110,11 +128,33 @@ void lw_thread_release(lw_thread_t *t) {
 bool lw_thread_reserve_held(lw_thread_t *t) {
   if (t->nheld < t->cap_held) return true;
   uint32_t cap = t->cap_held ? t->cap_held * 2 : 16;
-  void *p = lw_realloc(t->held, (size_t)t->cap_held * sizeof *t->held, (size_t)cap * sizeof *t->held);
-  if (!p) return false;
+  lw_held_t *p = lw_alloc((size_t)cap * sizeof *p);
+  struct lw_old_held *o = t->held ? lw_alloc(sizeof *o) : NULL;
+  if (!p || (t->held && !o)) {
+    lw_free(p, (size_t)cap * sizeof *p);
+    return false;
+  }
+  for (uint32_t i = 0; i < t->nheld; i++) p[i] = t->held[i];
+  if (o) { /* another thread may be reading the old array: keep it until exit */
+    *o = (struct lw_old_held){t->old_held, t->held, t->cap_held};
+    t->old_held = o;
+  }
   t->held = p;
   t->cap_held = cap;
   return true;
+}
+
+void lw_threads_lock(void) { lw_ilock_acquire(&threads_lock); }
+void lw_threads_unlock(void) { lw_ilock_release(&threads_lock); }
+lw_thread_t *lw_threads_first(void) { return all_threads; }
+
+uint32_t lw_thread_seq_of_tid(pid_t tid) {
+  uint32_t seq = LW_NO_SEQ;
+  lw_ilock_acquire(&threads_lock);
+  for (uint32_t i = ninfos; i-- > 0 && seq == LW_NO_SEQ;)
+    if (infos[i].alive && infos[i].tid == tid) seq = i;
+  lw_ilock_release(&threads_lock);
+  return seq;
 }
 
 bool lw_thread_has_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair) {

@@ -42,6 +42,20 @@ typedef struct lw_thread {
   uint64_t acquisitions, fast_hits;
   struct lw_thread *next_all, *next_free;
   bool live;
+  /*
+   * Blocked-wait state, read by other threads looking for a deadlock. A
+   * thread publishes it before it blocks and clears it after; while it is
+   * blocked its held stack does not change, so wait_seq read before and
+   * after reading the stack proves the stack was read whole.
+   */
+  _Atomic uint64_t wait_id; /* id of the lock waited for; 0 when not waiting */
+  lw_lock_t *wait_rec;
+  _Atomic uint32_t wait_seq; /* bumped at every wait begin and end */
+  uint32_t wait_stack;
+  uint8_t wait_mode;
+  bool wait_reported;
+  /* held arrays outgrown but kept readable until exit, for those readers */
+  struct lw_old_held *old_held;
 } lw_thread_t;
 
 /* The calling thread's state (NULL until its first lock operation). */
@@ -75,6 +89,14 @@ bool lw_thread_has_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pai
 
 /* Remembers that t published from -> to with this mode pair. */
 void lw_thread_add_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair);
+
+/* The list of thread states, for walking them under lw_threads_lock. */
+void lw_threads_lock(void);
+void lw_threads_unlock(void);
+lw_thread_t *lw_threads_first(void); /* then ->next_all; skip !live ones */
+
+/* Finds the seq of a live thread by kernel tid; LW_NO_SEQ if none. */
+uint32_t lw_thread_seq_of_tid(pid_t tid);
 
 /* Facts about a thread, kept after it exits. */
 typedef struct lw_thread_info {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../lib/options.h"
@@ -65,6 +66,35 @@ void lw_preload_resolve(void) {
   lw_tls_guard--;
   resolving = 0;
   atomic_store_explicit(&resolve_state, 2, memory_order_release);
+}
+
+/* ---- blocked waits -------------------------------------------------------- */
+
+static uint64_t now_ns(clockid_t clock) {
+  struct timespec ts;
+  clock_gettime(clock, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int lw_wait_slices(lw_thread_t *t, lw_acq_t *a, void *lock, lw_timed_fn timed, clockid_t clock) {
+  lw_tls_guard = 1;
+  lw_wait_begin(t, a);
+  uint64_t slice = lw_wait_slice_ns(), start = now_ns(CLOCK_MONOTONIC);
+  lw_leave();
+  int rc;
+  for (;;) {
+    uint64_t until = now_ns(clock) + slice;
+    struct timespec abs = {(time_t)(until / 1000000000u), (long)(until % 1000000000u)};
+    rc = timed(lock, &abs);
+    if (rc != ETIMEDOUT) break;
+    lw_tls_guard = 1;
+    lw_wait_check(t, a, now_ns(CLOCK_MONOTONIC) - start);
+    lw_leave();
+  }
+  lw_tls_guard = 1;
+  lw_wait_end(t);
+  lw_leave();
+  return rc;
 }
 
 /* ---- threads -------------------------------------------------------------- */

@@ -79,6 +79,34 @@ static inline bool lw_acquired(int rc) { return rc == 0 || rc == EOWNERDEAD; }
   lw_leave();                                                                       \
   return rc;
 
+/* A timed acquisition that returns ETIMEDOUT when abs (on its clock) passes. */
+typedef int (*lw_timed_fn)(void *lock, const struct timespec *abs);
+
+/*
+ * The contended half of a blocking acquisition: waits for the lock in
+ * slices of deadlock_check_ms, looking for a deadlock between slices (see
+ * lib/deadlock.c). Returns the result of the last timed call.
+ */
+int lw_wait_slices(lw_thread_t *t, lw_acq_t *a, void *lock, lw_timed_fn timed, clockid_t clock);
+
+/*
+ * The body of a blocking acquiring wrapper: the lock is tried first; only
+ * when it is taken does the thread wait, in slices (lw_wait_slices).
+ * try_call returns busy when the lock is taken; ok(rc) tells success.
+ */
+#define LW_ACQUIRE_BLOCKING(lock, type, kind, mode, try_call, busy, timed, clock, ok, call)  \
+  lw_thread_t *t = lw_enter();                                                             \
+  if (!t) return call;                                                                     \
+  lw_acq_t a;                                                                              \
+  lw_acquire_before(t, &a, (uintptr_t)(lock), type, kind, mode, 0, LW_RET_PC());            \
+  lw_leave();                                                                              \
+  int rc = try_call;                                                                       \
+  if (rc == (busy)) rc = lw_wait_slices(t, &a, (void *)(lock), timed, clock);              \
+  lw_tls_guard = 1;                                                                        \
+  lw_acquire_after(t, &a, ok(rc));                                                         \
+  lw_leave();                                                                              \
+  return rc;
+
 /* The bodies of the release, init and destroy wrappers, before or after the real call. */
 static inline void lw_wrap_release(const void *lock, unsigned type, lw_state_fn state,
                                    uintptr_t pc) {

@@ -24,7 +24,16 @@ static bool c11_acquired(int rc) { return rc == thrd_success; }
   lw_leave();                                                                               \
   return rc;
 
-LW_EXPORT int mtx_lock(mtx_t *m) { LW_C11(0, LW_REAL(mtx_lock)(m)) }
+/* C11's timed lock takes CLOCK_REALTIME and answers thrd_timedout. */
+static int c11_timed(void *m, const struct timespec *abs) {
+  int rc = LW_REAL(mtx_timedlock)(m, abs);
+  return rc == thrd_timedout ? ETIMEDOUT : rc;
+}
+
+LW_EXPORT int mtx_lock(mtx_t *m) {
+  LW_ACQUIRE_BLOCKING(m, LW_TYPE_C11, c11_kind(m), LW_MODE_WRITE, LW_REAL(mtx_trylock)(m),
+                      thrd_busy, c11_timed, CLOCK_REALTIME, c11_acquired, LW_REAL(mtx_lock)(m))
+}
 
 LW_EXPORT int mtx_trylock(mtx_t *m) { LW_C11(LW_ACQ_TRY, LW_REAL(mtx_trylock)(m)) }
 

@@ -5,8 +5,14 @@
 #include "../lib/types.h"
 #include "preload.h"
 
+static int mutex_timed(void *m, const struct timespec *abs) {
+  return LW_REAL(pthread_mutex_clocklock)(m, CLOCK_MONOTONIC, abs);
+}
+
 LW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m) {
-  LW_ACQUIRE(m, LW_TYPE_MUTEX, lw_mutex_kind(m), LW_MODE_WRITE, 0, LW_REAL(pthread_mutex_lock)(m))
+  LW_ACQUIRE_BLOCKING(m, LW_TYPE_MUTEX, lw_mutex_kind(m), LW_MODE_WRITE,
+                      LW_REAL(pthread_mutex_trylock)(m), EBUSY, mutex_timed, CLOCK_MONOTONIC,
+                      lw_acquired, LW_REAL(pthread_mutex_lock)(m))
 }
 
 LW_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m) {

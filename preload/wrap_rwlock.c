@@ -13,12 +13,24 @@ static unsigned rw_kind(const pthread_rwlock_t *rw) {
 
 #define LW_RW(mode, flags, call) LW_ACQUIRE(rw, LW_TYPE_RWLOCK, rw_kind(rw), mode, flags, call)
 
+static int rd_timed(void *rw, const struct timespec *abs) {
+  return LW_REAL(pthread_rwlock_clockrdlock)(rw, CLOCK_MONOTONIC, abs);
+}
+
+static int wr_timed(void *rw, const struct timespec *abs) {
+  return LW_REAL(pthread_rwlock_clockwrlock)(rw, CLOCK_MONOTONIC, abs);
+}
+
 LW_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rw) {
-  LW_RW(LW_MODE_READ, 0, LW_REAL(pthread_rwlock_rdlock)(rw))
+  LW_ACQUIRE_BLOCKING(rw, LW_TYPE_RWLOCK, rw_kind(rw), LW_MODE_READ,
+                      LW_REAL(pthread_rwlock_tryrdlock)(rw), EBUSY, rd_timed, CLOCK_MONOTONIC,
+                      lw_acquired, LW_REAL(pthread_rwlock_rdlock)(rw))
 }
 
 LW_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *rw) {
-  LW_RW(LW_MODE_WRITE, 0, LW_REAL(pthread_rwlock_wrlock)(rw))
+  LW_ACQUIRE_BLOCKING(rw, LW_TYPE_RWLOCK, rw_kind(rw), LW_MODE_WRITE,
+                      LW_REAL(pthread_rwlock_trywrlock)(rw), EBUSY, wr_timed, CLOCK_MONOTONIC,
+                      lw_acquired, LW_REAL(pthread_rwlock_wrlock)(rw))
 }
 
 LW_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *rw) {

@@ -4,8 +4,23 @@
  */
 #include "preload.h"
 
+/* Spins until the lock is free or abs (CLOCK_MONOTONIC) passes. */
+static int spin_timed(void *s, const struct timespec *abs) {
+  for (;;) {
+    for (int i = 0; i < 1024; i++) {
+      if (LW_REAL(pthread_spin_trylock)(s) == 0) return 0;
+      __builtin_ia32_pause();
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > abs->tv_sec || (now.tv_sec == abs->tv_sec && now.tv_nsec >= abs->tv_nsec))
+      return ETIMEDOUT;
+  }
+}
+
 LW_EXPORT int pthread_spin_lock(pthread_spinlock_t *s) {
-  LW_ACQUIRE(s, LW_TYPE_SPIN, 0, LW_MODE_WRITE, 0, LW_REAL(pthread_spin_lock)(s))
+  LW_ACQUIRE_BLOCKING(s, LW_TYPE_SPIN, 0, LW_MODE_WRITE, LW_REAL(pthread_spin_trylock)(s), EBUSY,
+                      spin_timed, CLOCK_MONOTONIC, lw_acquired, LW_REAL(pthread_spin_lock)(s))
 }
 
 LW_EXPORT int pthread_spin_trylock(pthread_spinlock_t *s) {
