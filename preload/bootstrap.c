@@ -6,6 +6,8 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <link.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -114,6 +116,66 @@ void lw_preload_thread_begin(uint32_t seq) {
   if (t) lw_preload_adopt(t);
 }
 
+/* ---- dump_signal: a thread that dumps the lock state when asked --------------- */
+
+static int dump_pipe[2] = {-1, -1};
+
+/* Async-signal-safe: wakes the dump thread and returns. */
+static void dump_signal_handler(int sig) {
+  (void)sig;
+  int saved = errno;
+  char c = 'd';
+  if (write(dump_pipe[1], &c, 1) < 0) { /* a dump is already pending */
+  }
+  errno = saved;
+}
+
+static void *dump_thread(void *arg) {
+  (void)arg;
+  lw_tls_guard = 1; /* this thread's own locks are lockwatch's, never the program's */
+  char c;
+  for (;;) {
+    ssize_t r = read(dump_pipe[0], &c, 1);
+    if (r == 1) lw_core_dump("signal");
+    else if (r < 0 && errno != EINTR) return NULL;
+  }
+}
+
+/* Starts the dump thread (detached: it never keeps the process alive). */
+static void start_dump_thread(void) {
+  static const int signals[] = {0, SIGUSR1, SIGUSR2, SIGHUP, SIGQUIT, SIGWINCH, SIGPWR};
+  int sig = signals[lw_opt.dump_signal];
+  if (!sig) return;
+  if (dump_pipe[0] >= 0) {
+    close(dump_pipe[0]);
+    close(dump_pipe[1]);
+  }
+  if (pipe2(dump_pipe, O_CLOEXEC) != 0) return;
+  fcntl(dump_pipe[1], F_SETFL, O_NONBLOCK);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread inherits a mask blocking every signal */
+  pthread_t th;
+  int rc = LW_REAL(pthread_create)(&th, &attr, dump_thread, NULL);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) return;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = dump_signal_handler;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(sig, &sa, NULL);
+}
+
+static void fork_child(void) {
+  lw_core_fork_child();
+  start_dump_thread(); /* threads do not survive fork */
+}
+
 /* ---- start and end -------------------------------------------------------- */
 
 /* Finds the address range of lockwatch's own code, to drop its frames from stacks. */
@@ -198,7 +260,8 @@ __attribute__((constructor)) static void lockwatch_init(void) {
   lw_report_halt = halt_now;
   pthread_key_create(&thread_key, thread_key_destructor);
   on_exit(on_exit_handler, NULL);
-  pthread_atfork(lw_core_fork_prepare, lw_core_fork_parent, lw_core_fork_child);
+  pthread_atfork(lw_core_fork_prepare, lw_core_fork_parent, fork_child);
+  start_dump_thread();
   lw_thread_t *t = lw_core_thread();
   (void)t; /* the main thread keeps its state until exit */
   if (lw_opt.verbosity >= 3) {
