@@ -392,6 +392,7 @@ void lw_cond_forget(lw_thread_t *t, uintptr_t cond) {
 
 void lw_core_stats(lw_stats_t *s) {
   uint64_t reg_bytes, thr_bytes;
+  uint32_t ns;
   memset(s, 0, sizeof *s);
   lw_registry_stats(&s->locks, &s->locks_created, &reg_bytes);
   lw_ilock_acquire(&graph.lock);
@@ -401,6 +402,8 @@ void lw_core_stats(lw_stats_t *s) {
   lw_thread_stats(&s->threads, &s->acquisitions, &s->fast_path_hits, &thr_bytes);
   s->stacks = lw_depot_count(&lw_stacks, NULL);
   s->bytes = lw_alloc_mapped();
+  (void)lw_report_suppressed(&ns);
+  s->suppressed = ns;
 }
 
 uint32_t lw_core_report_count(void) {
@@ -460,7 +463,9 @@ static void write_json(const lw_report_t *reports) {
   run.argv = command_line();
   lw_core_stats(&run.stats);
   lw_buf_t b = LW_BUF_INIT;
-  lw_report_format_json(&b, reports, &run);
+  uint32_t ns;
+  const lw_report_t *suppressed = lw_report_suppressed(&ns);
+  lw_report_format_json(&b, reports, suppressed, &run);
   lw_output_expand(lw_opt.json_path, path, sizeof path);
   if (b.oom) {
     lw_output_message("out of memory while writing the JSON report");
@@ -482,8 +487,11 @@ int lw_core_finish(int status, bool status_known) {
   int result = status;
   if (n && status_known && status == 0) result = (int)lw_opt.exitcode;
   char msg[256];
-  if (lw_opt.verbosity >= 1 && n) {
+  uint32_t ns;
+  (void)lw_report_suppressed(&ns);
+  if (lw_opt.verbosity >= 1 && (n || ns)) {
     int k = snprintf(msg, sizeof msg, "%u report%s", n, n == 1 ? "" : "s");
+    if (ns) k += snprintf(msg + k, sizeof msg - (size_t)k, " (and %u suppressed)", ns);
     if (result != status)
       snprintf(msg + k, sizeof msg - (size_t)k, "; exit status 0 becomes %d (exitcode)", result);
     lw_output_message(msg);

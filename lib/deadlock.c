@@ -179,8 +179,7 @@ static void report_deadlock(const member_t *m, uint32_t n) {
   }
   lw_threads_unlock();
   r->nlocks = nlocks; /* cap_locks keeps the array's size for lw_report_free */
-  lw_report_submit(r);
-  lw__deadlock_action();
+  if (lw_report_submit(r)) lw__deadlock_action(); /* a suppressed deadlock hangs, as without us */
 }
 
 static void report_stall(lw_thread_t *t, const lw_acq_t *a, uint64_t waited_ns) {

@@ -52,15 +52,16 @@ static unsigned double_lock_detail(const lw_acq_t *a, const lw_held_t *h) {
 void lw__report_double_lock(lw_thread_t *t, const lw_acq_t *a, const lw_held_t *h) {
   unsigned detail = double_lock_detail(a, h);
   uint32_t now = stack_here();
+  bool act = detail == LW_DETAIL_BLOCKS_FOREVER;
   if (lw_report_first_time(signature(LW_REPORT_DOUBLE_LOCK, detail, now, h->stack))) {
     lw_report_t *r = one_lock_report(LW_REPORT_DOUBLE_LOCK, detail, a->rec, a->id);
     if (r) {
       lw_report_add_event(r, LW_EV_LOCK, t->seq, 0, a->mode, now);
       lw_report_add_event(r, LW_EV_HELD, t->seq, 0, h->mode, h->stack);
-      lw_report_submit(r);
+      act &= lw_report_submit(r); /* a suppressed hang is left to hang, as without us */
     }
   }
-  if (detail == LW_DETAIL_BLOCKS_FOREVER) lw__deadlock_action();
+  if (act) lw__deadlock_action();
 }
 
 void lw__report_unlock_not_owner(lw_thread_t *t, uintptr_t addr, unsigned type,

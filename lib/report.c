@@ -9,6 +9,7 @@
 #include "lwlock.h"
 #include "options.h"
 #include "output.h"
+#include "suppress.h"
 #include "u64map.h"
 
 static const char *const kind_names[LW_REPORT_KIND_COUNT][2] = {
@@ -94,16 +95,28 @@ bool lw_report_first_time(uint64_t signature) {
   lw_ilock_release(&store_lock);
   return first;
 }
-static lw_report_t *first, *last;
-static uint32_t nstored;
+static lw_report_t *first, *last, *sfirst, *slast;
+static uint32_t nstored, nsuppressed;
 static _Atomic uint32_t next_seq = 1;
 
-void lw_report_submit(lw_report_t *r) {
+bool lw_report_submit(lw_report_t *r) {
   r->seq = atomic_fetch_add_explicit(&next_seq, 1, memory_order_relaxed);
+  r->suppressed_by = lw_suppress_count() ? lw_suppress_match(r) : NULL;
+  bool reported = r->suppressed_by == NULL;
   lw_report_sink(r);
+  return reported;
 }
 
 void lw_report_default_sink(lw_report_t *r) {
+  if (r->suppressed_by) {
+    lw_ilock_acquire(&store_lock);
+    if (slast) slast->next = r;
+    else sfirst = r;
+    slast = r;
+    nsuppressed++;
+    lw_ilock_release(&store_lock);
+    return;
+  }
   lw_buf_t b = LW_BUF_INIT;
   lw_report_format_text(r, &b);
   lw_output_text(lw_buf_str(&b), b.n);
@@ -115,6 +128,14 @@ void lw_report_default_sink(lw_report_t *r) {
   nstored++;
   lw_ilock_release(&store_lock);
   if (lw_opt.halt_on_error && lw_report_halt) lw_report_halt();
+}
+
+const lw_report_t *lw_report_suppressed(uint32_t *n) {
+  lw_ilock_acquire(&store_lock);
+  const lw_report_t *r = sfirst;
+  *n = nsuppressed;
+  lw_ilock_release(&store_lock);
+  return r;
 }
 
 const lw_report_t *lw_report_stored(uint32_t *n) {

@@ -105,6 +105,7 @@ typedef struct lw_report {
   uintptr_t object;      /* the condition variable, for cond-wait-unheld */
   int other_tid;         /* the owner's kernel tid when another thread holds the lock */
   uint64_t waited_ms;    /* stall: how long the thread had waited */
+  const char *suppressed_by; /* the suppression rule that matched, or NULL */
   lw_revent_t *events;
   uint32_t nevents, cap_events;
   struct lw_report *next;
@@ -130,14 +131,24 @@ void lw_report_free(lw_report_t *r);
 typedef void (*lw_report_sink_fn)(lw_report_t *r);
 extern lw_report_sink_fn lw_report_sink;
 
-/* Numbers r and hands it to lw_report_sink, which owns it afterwards. */
-void lw_report_submit(lw_report_t *r);
+/*
+ * Numbers r, checks it against the suppressions, and hands it to
+ * lw_report_sink, which owns it afterwards. Returns false if a suppression
+ * matched (the report then fails nothing and ends nothing).
+ */
+bool lw_report_submit(lw_report_t *r);
 
-/* The default sink: keeps r for the JSON document and prints its text. */
+/*
+ * The default sink: keeps r for the JSON document and prints its text; a
+ * suppressed report is only kept, apart.
+ */
 void lw_report_default_sink(lw_report_t *r);
 
-/* The stored reports, oldest first, and their number. */
+/* The stored reports that were not suppressed, oldest first, and their number. */
 const lw_report_t *lw_report_stored(uint32_t *n);
+
+/* The stored suppressed reports, oldest first, and their number. */
+const lw_report_t *lw_report_suppressed(uint32_t *n);
 
 /* Run-wide facts for the JSON document. */
 typedef struct lw_stats {
@@ -150,6 +161,7 @@ typedef struct lw_stats {
   uint64_t cycle_searches;
   uint64_t stacks;
   uint64_t bytes; /* mapped by lockwatch */
+  uint64_t suppressed; /* reports a suppression matched */
 } lw_stats_t;
 
 typedef struct lw_run_info {
@@ -162,8 +174,9 @@ typedef struct lw_run_info {
 /* Appends the text of r (see docs/report-format.md) to b. */
 void lw_report_format_text(const lw_report_t *r, lw_buf_t *b);
 
-/* Appends the JSON document of a run with reports (a linked list) to b. */
-void lw_report_format_json(lw_buf_t *b, const lw_report_t *reports, const lw_run_info_t *run);
+/* Appends the JSON document of a run with reports and suppressed reports (lists) to b. */
+void lw_report_format_json(lw_buf_t *b, const lw_report_t *reports, const lw_report_t *suppressed,
+                           const lw_run_info_t *run);
 
 /* Fork hook: the child may find the store's lock held by a thread it lost. */
 void lw_report_fork_child(void);

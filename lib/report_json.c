@@ -151,6 +151,10 @@ static void json_report(lw_json_t *j, const lw_report_t *r) {
   lw_json_string(j, lw_report_kind_name(r->kind));
   lw_json_key(j, "summary");
   json_summary(j, r);
+  if (r->suppressed_by) {
+    lw_json_key(j, "suppressed_by");
+    lw_json_string(j, r->suppressed_by);
+  }
   lw_json_key(j, "locks");
   lw_json_array_begin(j);
   for (uint32_t i = 0; i < r->nlocks; i++) json_lock(j, &r->locks[i]);
@@ -199,7 +203,8 @@ static void json_report(lw_json_t *j, const lw_report_t *r) {
   lw_json_object_end(j);
 }
 
-void lw_report_format_json(lw_buf_t *b, const lw_report_t *reports, const lw_run_info_t *run) {
+void lw_report_format_json(lw_buf_t *b, const lw_report_t *reports, const lw_report_t *suppressed,
+                           const lw_run_info_t *run) {
   lw_json_t j;
   lw_json_start(&j, b);
   lw_json_object_begin(&j);
@@ -219,6 +224,10 @@ void lw_report_format_json(lw_buf_t *b, const lw_report_t *reports, const lw_run
   lw_json_array_begin(&j);
   for (const lw_report_t *r = reports; r; r = r->next) json_report(&j, r);
   lw_json_array_end(&j);
+  lw_json_key(&j, "suppressed");
+  lw_json_array_begin(&j);
+  for (const lw_report_t *r = suppressed; r; r = r->next) json_report(&j, r);
+  lw_json_array_end(&j);
   lw_json_key(&j, "stats");
   lw_json_object_begin(&j);
 #define LW_STAT(name)       \
@@ -233,6 +242,7 @@ void lw_report_format_json(lw_buf_t *b, const lw_report_t *reports, const lw_run
   LW_STAT(cycle_searches)
   LW_STAT(stacks)
   LW_STAT(bytes)
+  LW_STAT(suppressed)
 #undef LW_STAT
   lw_json_object_end(&j);
   lw_json_object_end(&j);

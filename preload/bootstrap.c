@@ -19,6 +19,7 @@
 #include "../lib/options.h"
 #include "../lib/output.h"
 #include "../lib/stack.h"
+#include "../lib/suppress.h"
 #include "preload.h"
 
 /*
@@ -252,6 +253,11 @@ __attribute__((constructor)) static void lockwatch_init(void) {
     _exit(1);
   }
   if (lw_opt.help) lw_options_help(help_line, NULL);
+  if (lw_opt.suppressions[0] && lw_suppress_load(lw_opt.suppressions, err, sizeof err) < 0) {
+    lw_output_message(err);
+    lw_output_message("the program was not started; fix the suppressions file or the option");
+    _exit(1);
+  }
   Dl_info self;
   if (dladdr((void *)lockwatch_init, &self) && self.dli_fbase)
     dl_iterate_phdr(find_self, self.dli_fbase);

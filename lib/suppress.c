@@ -1,0 +1,229 @@
+/*
+ * suppress.c - parsing suppression rules and matching them against reports
+ * (see suppress.h).
+ */
+#include "suppress.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "depot.h"
+#include "lwlock.h"
+#include "symbolize.h"
+
+typedef struct rule {
+  char *text; /* "kind:pattern", as written */
+  int kind;   /* -1 for '*' */
+  const char *pattern;
+} rule_t;
+
+static rule_t *rules;
+static unsigned nrules, cap_rules;
+static _Atomic unsigned hits;
+static lw_ilock_t supp_lock = LW_ILOCK_INIT;
+
+bool lw_glob_match(const char *p, const char *s) {
+  const char *star = NULL, *resume = NULL;
+  while (*s) {
+    if (*p == '*') {
+      star = ++p;
+      resume = s;
+    } else if (*p == *s) {
+      p++;
+      s++;
+    } else if (star) {
+      p = star;
+      s = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (*p == '*') p++;
+  return *p == 0;
+}
+
+static int kind_of(const char *k, size_t n) {
+  if (n == 1 && k[0] == '*') return -1;
+  for (int i = 0; i < LW_REPORT_KIND_COUNT; i++) {
+    const char *name = lw_report_kind_name((unsigned)i);
+    if (strlen(name) == n && strncmp(name, k, n) == 0) return i;
+  }
+  return -2;
+}
+
+static void accepted_kinds(char *buf, size_t len) {
+  size_t k = (size_t)snprintf(buf, len, "*");
+  for (int i = 0; i < LW_REPORT_KIND_COUNT && k < len; i++)
+    k += (size_t)snprintf(buf + k, len - k, ", %s", lw_report_kind_name((unsigned)i));
+}
+
+int lw_suppress_parse(const char *text, const char *name, char *err, size_t errlen) {
+  rule_t *added = NULL;
+  unsigned nadded = 0, cap = 0, lineno = 0;
+  for (const char *line = text; line && *line;) {
+    const char *end = strchr(line, '\n');
+    size_t len = end ? (size_t)(end - line) : strlen(line);
+    lineno++;
+    /* trim */
+    const char *a = line, *z = line + len;
+    while (a < z && (*a == ' ' || *a == '\t' || *a == '\r')) a++;
+    while (z > a && (z[-1] == ' ' || z[-1] == '\t' || z[-1] == '\r')) z--;
+    line = end ? end + 1 : NULL;
+    if (a == z || *a == '#') continue;
+    const char *colon = memchr(a, ':', (size_t)(z - a));
+    char accepted[512];
+    if (!colon) {
+      snprintf(err, errlen, "%s:%u: '%.*s' is not kind:pattern", name, lineno, (int)(z - a), a);
+      goto fail;
+    }
+    int kind = kind_of(a, (size_t)(colon - a));
+    if (kind == -2) {
+      accepted_kinds(accepted, sizeof accepted);
+      snprintf(err, errlen, "%s:%u: unknown report kind '%.*s' (accepted: %s)", name, lineno,
+               (int)(colon - a), a, accepted);
+      goto fail;
+    }
+    if (colon + 1 == z) {
+      snprintf(err, errlen, "%s:%u: empty pattern after '%.*s:'", name, lineno,
+               (int)(colon - a), a);
+      goto fail;
+    }
+    if (nadded == cap) {
+      unsigned ncap = cap ? cap * 2 : 8;
+      void *p = lw_realloc(added, cap * sizeof *added, ncap * sizeof *added);
+      if (!p) goto oom;
+      added = p;
+      cap = ncap;
+    }
+    size_t n = (size_t)(z - a);
+    char *copy = lw_alloc(n + 1);
+    if (!copy) goto oom;
+    memcpy(copy, a, n);
+    copy[n] = 0;
+    added[nadded++] = (rule_t){copy, kind, copy + (colon - a) + 1};
+  }
+  lw_ilock_acquire(&supp_lock);
+  if (nrules + nadded > cap_rules) {
+    unsigned ncap = nrules + nadded;
+    void *p = lw_realloc(rules, cap_rules * sizeof *rules, ncap * sizeof *rules);
+    if (!p) {
+      lw_ilock_release(&supp_lock);
+      goto oom;
+    }
+    rules = p;
+    cap_rules = ncap;
+  }
+  memcpy(rules + nrules, added, nadded * sizeof *added);
+  nrules += nadded;
+  lw_ilock_release(&supp_lock);
+  lw_free(added, cap * sizeof *added);
+  return (int)nadded;
+oom:
+  snprintf(err, errlen, "%s: out of memory", name);
+fail:
+  for (unsigned i = 0; i < nadded; i++) lw_free(added[i].text, strlen(added[i].text) + 1);
+  lw_free(added, cap * sizeof *added);
+  return -1;
+}
+
+int lw_suppress_load(const char *path, char *err, size_t errlen) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    snprintf(err, errlen, "cannot read suppressions file %s: %s", path, strerror(errno));
+    return -1;
+  }
+  size_t cap = 4096, n = 0;
+  char *text = lw_alloc(cap);
+  for (;;) {
+    if (!text) break;
+    if (n + 1 >= cap) {
+      char *p = lw_realloc(text, cap, cap * 2);
+      if (!p) {
+        lw_free(text, cap);
+        text = NULL;
+        break;
+      }
+      text = p;
+      cap *= 2;
+    }
+    ssize_t r = read(fd, text + n, cap - 1 - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      snprintf(err, errlen, "cannot read suppressions file %s: %s", path, strerror(errno));
+      close(fd);
+      lw_free(text, cap);
+      return -1;
+    }
+    if (r == 0) break;
+    n += (size_t)r;
+  }
+  close(fd);
+  if (!text) {
+    snprintf(err, errlen, "%s: out of memory", path);
+    return -1;
+  }
+  text[n] = 0;
+  if (memchr(text, 0, n)) {
+    snprintf(err, errlen, "%s: not a text file (it contains a NUL byte)", path);
+    lw_free(text, cap);
+    return -1;
+  }
+  int r = lw_suppress_parse(text, path, err, errlen);
+  lw_free(text, cap);
+  return r;
+}
+
+void lw_suppress_clear(void) {
+  lw_ilock_acquire(&supp_lock);
+  for (unsigned i = 0; i < nrules; i++) lw_free(rules[i].text, strlen(rules[i].text) + 1);
+  nrules = 0;
+  lw_ilock_release(&supp_lock);
+}
+
+unsigned lw_suppress_count(void) { return nrules; }
+unsigned lw_suppress_hits(void) { return atomic_load(&hits); }
+
+/* Does the pattern match a name, or the last path component of a path? */
+static bool matches_name(const char *pattern, const char *s) {
+  if (!s) return false;
+  return lw_glob_match(pattern, s) || lw_glob_match(pattern, lw_basename(s));
+}
+
+static bool stack_matches(const char *pattern, uint32_t stack) {
+  uint32_t n;
+  const uintptr_t *pcs = lw_depot_get(&lw_stacks, stack, &n);
+  for (uint32_t i = 0; i < n; i++) {
+    lw_frame_t f;
+    lw_symbolize_pc(pcs[i], &f);
+    if ((f.function && lw_glob_match(pattern, f.function)) || matches_name(pattern, f.file) ||
+        matches_name(pattern, f.module))
+      return true;
+  }
+  return false;
+}
+
+static bool report_matches(const char *pattern, const lw_report_t *r) {
+  for (uint32_t i = 0; i < r->nedges; i++)
+    if (stack_matches(pattern, r->edges[i].w.stack_to) ||
+        stack_matches(pattern, r->edges[i].w.stack_from))
+      return true;
+  for (uint32_t i = 0; i < r->nevents; i++)
+    if (stack_matches(pattern, r->events[i].stack)) return true;
+  return false;
+}
+
+const char *lw_suppress_match(const lw_report_t *r) {
+  for (unsigned i = 0; i < nrules; i++) {
+    if (rules[i].kind >= 0 && (uint32_t)rules[i].kind != r->kind) continue;
+    if (report_matches(rules[i].pattern, r)) {
+      atomic_fetch_add(&hits, 1);
+      return rules[i].text;
+    }
+  }
+  return NULL;
+}
