@@ -74,6 +74,7 @@ uint32_t lw__site_stack(lw_thread_t *t, uintptr_t pc) {
 
 void lw_lock_created(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kind, uintptr_t pc) {
   uint64_t id;
+  if (addr < 4096) return;
   retire(addr);
   (void)lw_registry_get(addr, type, kind, lw__site_stack(t, pc ? pc : 1), &id);
 }
@@ -126,9 +127,6 @@ void lw_lock_destroyed(lw_thread_t *t, uintptr_t addr) {
 
 /* ---- orders -------------------------------------------------------------- */
 
-static inline uint64_t chain_step(uint64_t prev, uint64_t id, unsigned mode, unsigned flags) {
-  return lw_u64_mix(prev ^ (id << 3 | (uint64_t)mode << 1 | (flags & LW_ACQ_TRY))) | 1;
-}
 
 static lw_lock_t *record_of(const lw_node_t *n) {
   return (lw_lock_t *)((char *)n - offsetof(lw_lock_t, node));
@@ -214,7 +212,7 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
       if (r != LW_EDGE_ERROR) lw_thread_add_edge(t, h->id, a->id, pair);
       if (rep) lw_report_submit(rep);
     }
-    if (!(h->flags & LW_ACQ_TRY) && h->mode == LW_MODE_WRITE) break;
+    if (!(h->flags & (LW_ACQ_TRY | LW_HELD_REBRIDGE)) && h->mode == LW_MODE_WRITE) break;
   }
 }
 
@@ -222,24 +220,21 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
 
 lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kind,
                              uintptr_t pc, uint64_t *id) {
+  if (addr < 4096) return NULL; /* not a lock: the real call will fail or fault, untracked */
   lw_lock_t *rec = lw_registry_find(addr, id);
   if (rec && rec->type == type) return rec;
   if (rec) retire(addr); /* memory reused for another kind of lock */
   return lw_registry_get(addr, type, kind, lw__site_stack(t, pc), id);
 }
 
-void lw_acquire_before(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type, unsigned kind,
-                       unsigned mode, unsigned flags, uintptr_t pc) {
-  a->addr = addr;
+void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type, unsigned kind,
+                      unsigned mode, unsigned flags, uintptr_t pc) {
   a->pc = pc ? pc : 1;
-  a->mode = (uint8_t)mode;
-  a->flags = (uint8_t)flags;
-  a->type = (uint8_t)type;
-  a->relock = 0;
-  t->acquisitions++;
   a->rec = lw__record_for(t, addr, type, kind, a->pc, &a->id);
   if (!a->rec) return;
   a->stack = lw__site_stack(t, a->pc);
+  t->lcache[lw_lcache_index(addr)] = (lw_lcache_t){addr, a->rec, a->id};
+  t->scache[lw_scache_index(a->pc)] = (lw_scache_t){a->pc, a->stack};
   for (uint32_t i = t->nheld; i-- > 0;) {
     const lw_held_t *h = &t->held[i];
     if (h->addr != addr) continue;
@@ -259,17 +254,17 @@ void lw_acquire_before(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned typ
     break;
   }
   if (a->relock || (flags & LW_ACQ_TRY) || t->nheld == 0) return;
-  uint64_t key = chain_step(t->held[t->nheld - 1].chain, a->id, mode, 0);
+  uint64_t key = lw_chain_key(t, a->id, mode);
   if (lw_u64map_get(&t->chains, key, NULL)) {
     t->fast_hits++;
     return;
   }
+  lw_thread_trim_orders(t);
   publish_orders(t, a);
   lw_u64map_put(&t->chains, key, 0);
 }
 
-void lw_acquire_after(lw_thread_t *t, const lw_acq_t *a, bool acquired) {
-  if (!a->rec || !acquired) return;
+void lw__after_slow(lw_thread_t *t, const lw_acq_t *a) {
   if (a->relock) {
     for (uint32_t i = t->nheld; i-- > 0;)
       if (t->held[i].addr == a->addr) {
@@ -280,12 +275,13 @@ void lw_acquire_after(lw_thread_t *t, const lw_acq_t *a, bool acquired) {
   if (!lw_thread_reserve_held(t)) return;
   uint64_t prev = t->nheld ? t->held[t->nheld - 1].chain : 0;
   t->held[t->nheld++] = (lw_held_t){
-      a->addr, a->rec, a->id, chain_step(prev, a->id, a->mode, a->flags), a->pc, a->stack, 1,
+      a->addr, a->rec, a->id, lw_chain_step(prev, a->id, a->mode, a->flags), a->pc, a->stack, 1,
       atomic_load_explicit(&a->rec->foreign_unlocks, memory_order_relaxed), a->mode, a->flags,
       a->type};
 }
 
-void lw_release(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state, uintptr_t pc) {
+void lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
+                      uintptr_t pc) {
   for (uint32_t i = t->nheld; i-- > 0;) {
     lw_held_t *h = &t->held[i];
     if (h->addr != addr) continue;
@@ -297,7 +293,8 @@ void lw_release(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state
     t->nheld--;
     for (uint32_t j = i; j < t->nheld; j++) {
       lw_held_t *e = &t->held[j];
-      e->chain = chain_step(j ? t->held[j - 1].chain : 0, e->id, e->mode, e->flags);
+      if (i > 0) e->flags |= LW_HELD_REBRIDGE; /* locks below the gap lost their path to it */
+      e->chain = lw_chain_step(j ? t->held[j - 1].chain : 0, e->id, e->mode, e->flags);
     }
     return;
   }
@@ -453,14 +450,24 @@ static const char *const *command_line(void) {
   return argv;
 }
 
+/* The program and its command line, read at start-up: once main has called
+ * pthread_exit, /proc/self/exe and /proc/self/cmdline read as empty. */
+static char program_path[4096];
+static const char *const *program_argv;
+
+void lw_core_capture_program(void) {
+  ssize_t len = readlink("/proc/self/exe", program_path, sizeof program_path - 1);
+  program_path[len > 0 ? len : 0] = 0;
+  program_argv = command_line();
+}
+
 static void write_json(const lw_report_t *reports) {
-  char path[4096], err[4400], exe[4096];
+  char path[4096], err[4400];
   lw_run_info_t run;
-  ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  exe[len > 0 ? len : 0] = 0;
+  if (!program_argv) lw_core_capture_program();
   run.pid = (int)getpid();
-  run.program = exe;
-  run.argv = command_line();
+  run.program = program_path;
+  run.argv = program_argv;
   lw_core_stats(&run.stats);
   lw_buf_t b = LW_BUF_INIT;
   uint32_t ns;

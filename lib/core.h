@@ -30,6 +30,9 @@ typedef struct lw_acq {
 /* Prepares the graph; call once after the options are set. */
 void lw_core_init(void);
 
+/* Remembers the program's path and command line for the JSON document (at start-up, and in an exec'd child). */
+void lw_core_capture_program(void);
+
 /*
  * Returns the calling thread's state, creating it (as a thread of unknown
  * creator) if needed. NULL when memory is exhausted.
@@ -61,18 +64,19 @@ void lw_core_thread_exit(lw_thread_t *t);
  * used only when the lock is seen for the first time. pc is the caller's
  * return address.
  */
-void lw_acquire_before(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type, unsigned kind,
-                       unsigned mode, unsigned flags, uintptr_t pc);
+static inline void lw_acquire_before(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type,
+                                     unsigned kind, unsigned mode, unsigned flags, uintptr_t pc);
 
 /* After the real acquisition: pushes the lock on the held stack if acquired. */
-void lw_acquire_after(lw_thread_t *t, const lw_acq_t *a, bool acquired);
+static inline void lw_acquire_after(lw_thread_t *t, const lw_acq_t *a, bool acquired);
 
 /*
  * The calling thread releases the lock at addr (of this type). If the thread
  * does not hold it and state (may be NULL) shows that nobody or another thread
  * does, reports unlock-not-owner at return address pc.
  */
-void lw_release(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state, uintptr_t pc);
+static inline void lw_release(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
+                              uintptr_t pc);
 
 /*
  * Before waiting on the condition variable cond with the mutex at mutex:
@@ -144,5 +148,7 @@ uint32_t lw_core_report_count(void);
 void lw_core_fork_prepare(void);
 void lw_core_fork_parent(void);
 void lw_core_fork_child(void);
+
+#include "core_fast.h"
 
 #endif

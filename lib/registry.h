@@ -50,6 +50,9 @@ lw_lock_t *lw_registry_unlink(uintptr_t addr);
 /* Puts a record whose id is already 0 and whose node left the graph on the free list. */
 void lw_registry_recycle(lw_lock_t *rec);
 
+/* Number of identities ended so far (lock-free). */
+uint64_t lw_registry_retired(void);
+
 /* Number of live records, of records ever created, and bytes used. */
 void lw_registry_stats(uint64_t *live, uint64_t *created, uint64_t *bytes);
 

@@ -157,6 +157,19 @@ uint32_t lw_thread_seq_of_tid(pid_t tid) {
   return seq;
 }
 
+void lw_thread_trim_orders(lw_thread_t *t) {
+  uint64_t size = t->chains.count + HASH_COUNT(t->edges);
+  uint64_t retired = lw_registry_retired();
+  if (size < 1024 || (retired - t->flush_mark) * 2 < size) return;
+  struct lw_pub_edge *e, *tmp;
+  HASH_ITER(hh, t->edges, e, tmp) {
+    HASH_DEL(t->edges, e);
+    lw_free(e, sizeof *e);
+  }
+  lw_u64map_clear(&t->chains);
+  t->flush_mark = retired;
+}
+
 bool lw_thread_has_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair) {
   struct lw_pub_edge probe, *found;
   memset(&probe, 0, sizeof probe);

@@ -30,16 +30,40 @@ typedef struct lw_held {
 
 struct lw_pub_edge; /* uthash entry, thread.c */
 
+/* The fast path's caches: lock address -> record, and call site -> stack. */
+#define LW_LCACHE_SIZE 64
+#define LW_SCACHE_SIZE 64
+typedef struct lw_lcache {
+  uintptr_t addr;
+  lw_lock_t *rec;
+  uint64_t id; /* valid while rec->id still equals it */
+} lw_lcache_t;
+typedef struct lw_scache {
+  uintptr_t pc;
+  uint32_t stack;
+} lw_scache_t;
+
+static inline uint32_t lw_lcache_index(uintptr_t addr) {
+  return (uint32_t)((addr >> 3) ^ (addr >> 9)) & (LW_LCACHE_SIZE - 1);
+}
+static inline uint32_t lw_scache_index(uintptr_t pc) {
+  return (uint32_t)(pc ^ (pc >> 6)) & (LW_SCACHE_SIZE - 1);
+}
+
 typedef struct lw_thread {
+  /* the fast path's fields first, together */
   lw_held_t *held;
   uint32_t nheld, cap_held;
+  uint64_t acquisitions, fast_hits;
+  lw_lcache_t lcache[LW_LCACHE_SIZE];
+  lw_scache_t scache[LW_SCACHE_SIZE];
   uint32_t seq; /* lockwatch thread number, T<seq> in reports; 0 is the first thread */
   pid_t tid;
   lw_u64map_t chains;        /* acquisition keys already validated */
   lw_u64map_t sites;         /* return address -> depot id of the stack there */
   lw_u64map_t conds;         /* (condvar, mutex id) pairs already checked */
   struct lw_pub_edge *edges; /* orders published by this thread */
-  uint64_t acquisitions, fast_hits;
+  uint64_t flush_mark;       /* lw_registry_retired() when the order caches were last emptied */
   struct lw_thread *next_all, *next_free;
   bool live;
   /*
@@ -83,6 +107,13 @@ void lw_thread_release(lw_thread_t *t);
 
 /* Makes room for one more held entry; returns false on OOM. */
 bool lw_thread_reserve_held(lw_thread_t *t);
+
+/*
+ * Empties t's order caches (chains and published edges) when locks that
+ * died since the last time could fill at least half of them: entries about
+ * dead locks can never be hit again. Amortized O(1) per dead lock.
+ */
+void lw_thread_trim_orders(lw_thread_t *t);
 
 /* Has t already published from -> to with this mode pair? */
 bool lw_thread_has_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair);

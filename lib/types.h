@@ -29,7 +29,14 @@ enum lw_mode { LW_MODE_WRITE = 0, LW_MODE_READ = 1 };
 /* Flags of an acquisition. */
 enum {
   LW_ACQ_TRY = 1u << 0,  /* cannot block: adds no edge into the lock */
-  LW_ACQ_TIMED = 1u << 1 /* blocks with a timeout: counts like a lock */
+  LW_ACQ_TIMED = 1u << 1, /* blocks with a timeout: counts like a lock */
+  /*
+   * Held-stack only: a lock below this one was released while this one was
+   * held, so the edges recorded when this one was taken no longer connect
+   * the locks below it to it (the released lock may be destroyed): new
+   * orders must be recorded from below it too.
+   */
+  LW_HELD_REBRIDGE = 1u << 7
 };
 
 /*

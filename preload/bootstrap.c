@@ -263,6 +263,7 @@ __attribute__((constructor)) static void lockwatch_init(void) {
     dl_iterate_phdr(find_self, self.dli_fbase);
   lw_stack_warm_up();
   lw_core_init();
+  lw_core_capture_program();
   lw_report_halt = halt_now;
   pthread_key_create(&thread_key, thread_key_destructor);
   on_exit(on_exit_handler, NULL);

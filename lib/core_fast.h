@@ -1,0 +1,97 @@
+/*
+ * core_fast.h - the fast path of lock events, inlined into the wrappers.
+ *
+ * An acquisition whose lock and call site are in the thread's caches, that
+ * holds nothing or whose acquisition context is in the chain cache, and a
+ * release of the lock on top of the held stack, touch only the thread's own
+ * memory: no lock, no allocation, no stack capture. Anything else goes to the
+ * slow functions in core.c. Included by core.h; not to be included alone.
+ */
+#ifndef LW_CORE_FAST_H
+#define LW_CORE_FAST_H
+
+#define LW_FAST_LIKELY(x) __builtin_expect(!!(x), 1)
+#define LW_FAST_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type, unsigned kind,
+                      unsigned mode, unsigned flags, uintptr_t pc);
+void lw__after_slow(lw_thread_t *t, const lw_acq_t *a);
+void lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
+                      uintptr_t pc);
+
+/* The rolling hash of a held stack, one entry at a time (an invertible step: no mixing). */
+static inline uint64_t lw_chain_step(uint64_t prev, uint64_t id, unsigned mode, unsigned flags) {
+  uint64_t x = id << 4 | (uint64_t)mode << 1 | (flags & LW_ACQ_TRY) |
+               ((flags & LW_HELD_REBRIDGE) ? 4u : 0u);
+  return (prev ^ x) * 0x9e3779b97f4a7c15ULL + 1;
+}
+
+/* The chain-cache key of requesting id in mode on top of t's held stack (non-zero). */
+static inline uint64_t lw_chain_key(const lw_thread_t *t, uint64_t id, unsigned mode) {
+  return lw_chain_step(t->held[t->nheld - 1].chain, id, mode, 0) | 1;
+}
+
+static inline void lw_acquire_before(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type,
+                                     unsigned kind, unsigned mode, unsigned flags, uintptr_t pc) {
+  const lw_lcache_t *c = &t->lcache[lw_lcache_index(addr)];
+  const lw_scache_t *s = &t->scache[lw_scache_index(pc)];
+  a->addr = addr;
+  a->pc = pc;
+  a->mode = (uint8_t)mode;
+  a->flags = (uint8_t)flags;
+  a->type = (uint8_t)type;
+  a->relock = 0;
+  t->acquisitions++;
+  if (LW_FAST_LIKELY(c->addr == addr && s->pc == pc && c->rec &&
+                     atomic_load_explicit(&c->rec->id, memory_order_relaxed) == c->id &&
+                     c->rec->type == type)) {
+    a->rec = c->rec;
+    a->id = c->id;
+    a->stack = s->stack;
+    uint32_t n = t->nheld;
+    if (LW_FAST_LIKELY(n == 0)) return;
+    for (uint32_t i = 0; i < n; i++)
+      if (t->held[i].addr == addr) goto slow; /* a re-lock: the slow path judges it */
+    if (flags & LW_ACQ_TRY) return;
+    if (lw_u64map_get(&t->chains, lw_chain_key(t, c->id, mode), NULL)) {
+      t->fast_hits++;
+      return;
+    }
+  }
+slow:
+  lw__acquire_slow(t, a, addr, type, kind, mode, flags, pc);
+}
+
+static inline void lw_acquire_after(lw_thread_t *t, const lw_acq_t *a, bool acquired) {
+  if (LW_FAST_UNLIKELY(!a->rec || !acquired)) return;
+  uint32_t n = t->nheld;
+  if (LW_FAST_UNLIKELY(a->relock || n == t->cap_held)) {
+    lw__after_slow(t, a);
+    return;
+  }
+  lw_held_t *h = &t->held[n];
+  h->addr = a->addr;
+  h->rec = a->rec;
+  h->id = a->id;
+  h->chain = lw_chain_step(n ? t->held[n - 1].chain : 0, a->id, a->mode, a->flags);
+  h->pc = a->pc;
+  h->stack = a->stack;
+  h->count = 1;
+  h->foreign = atomic_load_explicit(&a->rec->foreign_unlocks, memory_order_relaxed);
+  h->mode = a->mode;
+  h->flags = a->flags;
+  h->type = a->type;
+  t->nheld = n + 1;
+}
+
+static inline void lw_release(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
+                              uintptr_t pc) {
+  uint32_t n = t->nheld;
+  if (LW_FAST_LIKELY(n && t->held[n - 1].addr == addr && t->held[n - 1].count == 1)) {
+    t->nheld = n - 1;
+    return;
+  }
+  lw__release_slow(t, addr, type, state, pc);
+}
+
+#endif
