@@ -1,0 +1,854 @@
+#!/usr/bin/env python3
+"""lwcheck.py - run ONE program under the lockwatch preload and check its verdict.
+
+Usage:
+  lwcheck.py --preload LIB [options] -- PROG ARGS...
+
+The program runs with LD_PRELOAD=LIB and LOCKWATCH_OPTIONS set to --options
+with json_path=<tempdir>/r.%p.json appended (see --json-path / --no-json),
+under a timeout. Then the JSON document(s) it wrote are loaded and checked:
+the document of the direct child (matched by pid) gives the main verdict;
+documents of other processes (a program may fork) are checked separately.
+
+"{tmp}" in --options, --json-path, the program's arguments and file checks is
+replaced by the run's private temporary directory, "{pid}" (file checks only)
+by the pid of the direct child.
+
+Exit status: 0 if every expectation holds; 1 (after printing what was expected
+and what was found, with the run's stderr) if not; 2 on a bad command line.
+
+Stdlib only.
+"""
+
+import argparse
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+# "lockwatch: KIND (TITLE) (pid N)", e.g. "lock-order-inversion (potential deadlock)"
+TEXT_HEADER_RE = re.compile(
+    r"^lockwatch: (?P<kind>[a-z]+(?:-[a-z]+)*) \((?P<title>[^()\n]*)\) \(pid (?P<pid>\d+)\)$", re.M)
+REPORT_BLOCK_RE = re.compile(
+    r"^==================\nlockwatch: [a-z-]+ \([^()\n]*\) \(pid \d+\)\n"
+    r"(?:.*\n)*?==================\n", re.M)
+HEX_RE = re.compile(r"^0x[0-9a-f]+$")
+LOCK_ID_RE = re.compile(r"^M[1-9][0-9]*$")
+THREAD_ID_RE = re.compile(r"^T[0-9]+$")
+STATS_KEYS = ("locks", "locks_created", "edges", "acquisitions", "fast_path_hits", "threads",
+              "cycle_searches", "stacks", "bytes")
+
+
+class Failure(Exception):
+    """An expectation did not hold."""
+
+
+# ---- helpers -------------------------------------------------------------------
+
+
+def marker_line(path, marker):
+    """Line number (1-based) of the one comment `/* MARKER */` in path."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError as e:
+        raise Failure(f"cannot read {path} to find marker {marker!r}: {e}")
+    pat = re.compile(r"/\*\s*" + re.escape(marker) + r"\s*\*/")
+    hits = [i + 1 for i, line in enumerate(text.splitlines()) if pat.search(line)]
+    if len(hits) != 1:
+        raise Failure(f"marker comment /* {marker} */ must occur exactly once in {path}, "
+                      f"found {len(hits)} time(s) (lines {hits})")
+    return hits[0]
+
+
+def parse_locations(spec, source_root):
+    """'FILE:MARKER,FILE:MARKER' -> set of (basename, line). FILE ends at the first ':'."""
+    out = {}
+    for item in [s for s in spec.split(",") if s.strip()]:
+        item = item.strip()
+        if ":" not in item:
+            raise Failure(f"bad location {item!r}: expected FILE:MARKER")
+        path, marker = item.split(":", 1)
+        if source_root and not os.path.isabs(path):
+            path = os.path.join(source_root, path)
+        line = marker_line(path, marker)
+        out[(os.path.basename(path), line)] = f"{os.path.basename(path)}:{line} ({marker})"
+    return out
+
+
+def fmt_locs(locs):
+    return "{" + ", ".join(f"{f}:{l}" for f, l in sorted(locs, key=lambda x: (str(x[0]), x[1]))) + "}"
+
+
+def innermost(frames):
+    """(basename, line) of the first frame, or None if the stack is empty or unknown."""
+    if not frames:
+        return None
+    f = frames[0]
+    if not isinstance(f, dict) or not f.get("file"):
+        return None
+    return (os.path.basename(f["file"]), f.get("line"))
+
+
+def expand_pattern(pattern, pid):
+    """json_path expansion as lockwatch does it: %p -> pid, %% -> %."""
+    return re.sub(r"%[p%]", lambda m: str(pid) if m.group(0) == "%p" else "%", pattern)
+
+
+def sub_placeholders(s, tmp, pid=None):
+    s = s.replace("{tmp}", tmp)
+    if pid is not None:
+        s = s.replace("{pid}", str(pid))
+    return s
+
+
+def describe_status(rc):
+    if rc is None:
+        return "no status"
+    if rc < 0:
+        try:
+            name = signal.Signals(-rc).name
+        except ValueError:
+            name = f"signal {-rc}"
+        return f"killed by {name}"
+    return f"exit status {rc}"
+
+
+def tail(text, limit=12000):
+    if len(text) <= limit:
+        return text
+    return f"[... {len(text) - limit} characters left out ...]\n" + text[-limit:]
+
+
+# ---- the JSON contract (docs/report-format.md) -----------------------------------
+
+
+def check_frames(where, frames, problems):
+    if not isinstance(frames, list):
+        problems.append(f"{where}: frames must be an array, found {type(frames).__name__}")
+        return
+    for i, f in enumerate(frames):
+        w = f"{where}[{i}]"
+        if not isinstance(f, dict):
+            problems.append(f"{w}: frame must be an object")
+            continue
+        for key in ("pc", "function", "file", "line", "column", "module", "offset"):
+            if key not in f:
+                problems.append(f"{w}: missing field {key!r}")
+        for key in ("pc", "offset"):
+            if key in f and not (isinstance(f[key], str) and HEX_RE.match(f[key])):
+                problems.append(f"{w}.{key}: expected a hex string, found {f[key]!r}")
+        for key in ("function", "file", "module"):
+            if key in f and f[key] is not None and not isinstance(f[key], str):
+                problems.append(f"{w}.{key}: expected a string or null, found {f[key]!r}")
+        for key in ("line", "column"):
+            if key in f and not (isinstance(f[key], int) and not isinstance(f[key], bool)
+                                 and f[key] >= 0):
+                problems.append(f"{w}.{key}: expected an integer >= 0, found {f[key]!r}")
+
+
+def check_report(where, r, problems):
+    if not isinstance(r, dict):
+        problems.append(f"{where}: a report must be an object")
+        return
+    inversion = r.get("kind") == "lock-order-inversion"
+    required = ("id", "kind", "summary", "locks", "edges", "threads") if inversion else \
+        ("id", "kind", "summary")
+    missing = [key for key in required if key not in r]
+    for key in missing:
+        problems.append(f"{where}: missing field {key!r}")
+    if missing:
+        return
+    if not (isinstance(r["kind"], str) and re.match(r"^[a-z]+(-[a-z]+)*$", r["kind"])):
+        problems.append(f"{where}.kind: not a kind name: {r['kind']!r}")
+    if not isinstance(r["summary"], str) or not r["summary"].startswith(str(r["kind"])):
+        problems.append(f"{where}.summary: should start with the kind, found {r['summary']!r}")
+    if not inversion:
+        for key in ("locks", "edges", "threads"):
+            if key in r and not isinstance(r[key], list):
+                problems.append(f"{where}.{key}: expected an array")
+        if not all(isinstance(r.get(k, []), list) for k in ("locks", "edges", "threads")):
+            return
+        r = dict(r)
+        for key in ("locks", "edges", "threads"):
+            r.setdefault(key, [])
+    locks, edges, threads = r["locks"], r["edges"], r["threads"]
+    if not all(isinstance(x, list) for x in (locks, edges, threads)):
+        problems.append(f"{where}: locks, edges and threads must be arrays")
+        return
+    lock_ids = []
+    for i, l in enumerate(locks):
+        w = f"{where}.locks[{i}]"
+        if not isinstance(l, dict):
+            problems.append(f"{w}: must be an object")
+            continue
+        for key in ("id", "address", "type", "name", "created"):
+            if key not in l:
+                problems.append(f"{w}: missing field {key!r}")
+        if not (isinstance(l.get("id"), str) and LOCK_ID_RE.match(l["id"])):
+            problems.append(f"{w}.id: expected M<n>, found {l.get('id')!r}")
+        lock_ids.append(l.get("id"))
+        if not (isinstance(l.get("address"), str) and HEX_RE.match(l["address"])):
+            problems.append(f"{w}.address: expected a hex string, found {l.get('address')!r}")
+        if l.get("type") not in ("mutex", "rwlock", "spinlock", "C11 mutex"):
+            problems.append(f"{w}.type: unknown type {l.get('type')!r}")
+        if l.get("name") is not None and not isinstance(l.get("name"), str):
+            problems.append(f"{w}.name: expected a string or null")
+        check_frames(f"{w}.created", l.get("created", []), problems)
+    if len(set(lock_ids)) != len(lock_ids):
+        problems.append(f"{where}.locks: lock ids repeat: {lock_ids}")
+    thread_ids = set()
+    for i, t in enumerate(threads):
+        w = f"{where}.threads[{i}]"
+        if not isinstance(t, dict):
+            problems.append(f"{w}: must be an object")
+            continue
+        for key in ("id", "tid", "parent", "created"):
+            if key not in t:
+                problems.append(f"{w}: missing field {key!r}")
+        if not (isinstance(t.get("id"), str) and THREAD_ID_RE.match(t["id"])):
+            problems.append(f"{w}.id: expected T<n>, found {t.get('id')!r}")
+        thread_ids.add(t.get("id"))
+        if not (isinstance(t.get("tid"), int) and t["tid"] > 0):
+            problems.append(f"{w}.tid: expected a positive integer, found {t.get('tid')!r}")
+        if t.get("parent") is not None and not (isinstance(t["parent"], str)
+                                                and THREAD_ID_RE.match(t["parent"])):
+            problems.append(f"{w}.parent: expected T<n> or null, found {t.get('parent')!r}")
+        check_frames(f"{w}.created", t.get("created", []), problems)
+    for i, e in enumerate(edges):
+        w = f"{where}.edges[{i}]"
+        if not isinstance(e, dict):
+            problems.append(f"{w}: must be an object")
+            continue
+        for key in ("from", "to", "from_mode", "to_mode", "thread", "held_locks", "acquired",
+                    "held", "also_by_thread"):
+            if key not in e:
+                problems.append(f"{w}: missing field {key!r}")
+        for key in ("from_mode", "to_mode"):
+            if e.get(key) not in ("write", "read"):
+                problems.append(f"{w}.{key}: expected write or read, found {e.get(key)!r}")
+        if e.get("thread") not in thread_ids:
+            problems.append(f"{w}.thread: {e.get('thread')!r} is not in the report's threads "
+                            f"{sorted(x for x in thread_ids if x)}")
+        if e.get("also_by_thread") is not None and not (
+                isinstance(e["also_by_thread"], str) and THREAD_ID_RE.match(e["also_by_thread"])):
+            problems.append(f"{w}.also_by_thread: expected T<n> or null")
+        held = e.get("held_locks")
+        if not isinstance(held, list):
+            problems.append(f"{w}.held_locks: expected an array")
+        elif e.get("from") not in held:
+            problems.append(f"{w}.held_locks: {held} does not contain the edge's 'from' "
+                            f"{e.get('from')!r}")
+        elif e.get("to") in held:
+            problems.append(f"{w}.held_locks: {held} contains the edge's 'to' {e.get('to')!r}")
+        check_frames(f"{w}.acquired", e.get("acquired", []), problems)
+        check_frames(f"{w}.held", e.get("held", []), problems)
+        if not e.get("acquired"):
+            problems.append(f"{w}.acquired: empty stack")
+        if not e.get("held"):
+            problems.append(f"{w}.held: empty stack")
+    if r["kind"] == "lock-order-inversion":
+        cycle = r.get("cycle")
+        if not isinstance(cycle, list) or not cycle:
+            problems.append(f"{where}.cycle: expected a non-empty array, found {cycle!r}")
+            return
+        n = len(cycle)
+        if len(locks) != n or len(edges) != n:
+            problems.append(f"{where}: a cycle of {n} needs {n} locks and {n} edges, found "
+                            f"{len(locks)} locks and {len(edges)} edges")
+            return
+        if lock_ids != cycle:
+            problems.append(f"{where}: locks are not in cycle order: locks {lock_ids}, "
+                            f"cycle {cycle}")
+        for i, e in enumerate(edges):
+            if isinstance(e, dict) and (e.get("from") != cycle[i] or e.get("to") != cycle[(i + 1) % n]):
+                problems.append(f"{where}.edges[{i}]: goes {e.get('from')} -> {e.get('to')}, "
+                                f"expected {cycle[i]} -> {cycle[(i + 1) % n]}")
+        try:
+            nums = [int(c[1:]) for c in cycle]
+            if nums[0] != min(nums):
+                problems.append(f"{where}.cycle: does not start at its smallest id: {cycle}")
+        except (TypeError, ValueError, IndexError):
+            problems.append(f"{where}.cycle: bad lock ids {cycle}")
+        ce = r.get("closing_edge")
+        if not (isinstance(ce, int) and 0 <= ce < n):
+            problems.append(f"{where}.closing_edge: expected an index below {n}, found {ce!r}")
+        # summary: kind, file:line and function of the first edge's innermost frame
+        if edges and isinstance(edges[0], dict) and edges[0].get("acquired"):
+            f = edges[0]["acquired"][0]
+            want = r["kind"]
+            if f.get("file"):
+                want += f" {os.path.basename(f['file'])}:{f.get('line')}"
+            if f.get("function"):
+                want += f" in {f['function']}"
+            if r.get("summary") != want:
+                problems.append(f"{where}.summary: expected {want!r}, found {r.get('summary')!r}")
+
+
+def check_document(doc, where):
+    """Returns a list of contract violations of one JSON document."""
+    problems = []
+    if not isinstance(doc, dict):
+        return [f"{where}: the document is not a JSON object"]
+    for key in ("tool", "version", "pid", "program", "argv", "reports", "stats"):
+        if key not in doc:
+            problems.append(f"{where}: missing top-level field {key!r}")
+    if problems:
+        return problems
+    if doc["tool"] != "lockwatch":
+        problems.append(f"{where}.tool: expected 'lockwatch', found {doc['tool']!r}")
+    if not isinstance(doc["version"], str):
+        problems.append(f"{where}.version: expected a string")
+    if not isinstance(doc["pid"], int):
+        problems.append(f"{where}.pid: expected an integer")
+    if not isinstance(doc["argv"], list) or not all(isinstance(a, str) for a in doc["argv"]):
+        problems.append(f"{where}.argv: expected an array of strings")
+    if not isinstance(doc["reports"], list):
+        problems.append(f"{where}.reports: expected an array")
+        return problems
+    for i, r in enumerate(doc["reports"]):
+        check_report(f"{where}.reports[{i}]", r, problems)
+        if isinstance(r, dict) and r.get("id") != i + 1:
+            problems.append(f"{where}.reports[{i}].id: expected {i + 1}, found {r.get('id')!r}")
+    stats = doc["stats"]
+    if not isinstance(stats, dict):
+        problems.append(f"{where}.stats: expected an object")
+    else:
+        for key in STATS_KEYS:
+            v = stats.get(key)
+            if not (isinstance(v, int) and v >= 0):
+                problems.append(f"{where}.stats.{key}: expected an integer >= 0, found {v!r}")
+        if all(isinstance(stats.get(k), int) for k in ("locks", "locks_created")) and \
+                stats["locks"] > stats["locks_created"]:
+            problems.append(f"{where}.stats: more live locks ({stats['locks']}) than ever "
+                            f"created ({stats['locks_created']})")
+    return problems
+
+
+def load_json_file(path):
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise Failure(f"cannot read JSON document {path}: {e}")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise Failure(f"JSON document {path} is malformed: {e}\n--- its first 2000 bytes ---\n"
+                      f"{data[:2000].decode('utf-8', 'replace')}")
+
+
+def json_from_stderr(stderr):
+    """The JSON document lockwatch wrote to stderr when json_path was unwritable."""
+    marker = "the JSON report follows on stderr instead\n"
+    at = stderr.find(marker)
+    if at < 0:
+        raise Failure("expected the JSON document on stderr after a line ending in "
+                      f"{marker.strip()!r}, but there is no such line")
+    start = stderr.find("{", at + len(marker))
+    if start < 0:
+        raise Failure("no JSON document follows the 'follows on stderr' line")
+    try:
+        doc, _ = json.JSONDecoder().raw_decode(stderr, start)
+    except ValueError as e:
+        raise Failure(f"the JSON document on stderr is malformed: {e}")
+    return doc
+
+
+# ---- expectations ----------------------------------------------------------------
+
+
+def parse_kind_count(spec):
+    if "=" in spec:
+        kind, count = spec.split("=", 1)
+        try:
+            return kind, int(count)
+        except ValueError:
+            raise SystemExit(f"lwcheck: bad --expect-report {spec!r}")
+    return spec, None
+
+
+def parse_stat(spec):
+    m = re.match(r"^([a-z_]+)(<=|>=|=)(\d+)$", spec)
+    if not m:
+        raise SystemExit(f"lwcheck: bad --expect-stat {spec!r}: expected KEY=N, KEY<=N or KEY>=N")
+    return m.group(1), m.group(2), int(m.group(3))
+
+
+def check_json_value(doc, spec, fail):
+    """Checks one --expect-json PATH=VALUE against doc (PATH may end in .length)."""
+    m = re.match(r"^([^=]+)=(.*)$", spec, re.S)
+    if not m:
+        raise SystemExit(f"lwcheck: bad --expect-json {spec!r}")
+    path, raw = m.group(1), m.group(2)
+    node = doc
+    for part in path.split("."):
+        try:
+            if isinstance(node, list) and part == "length":
+                node = len(node)
+            elif isinstance(node, list):
+                node = node[int(part)]
+            elif isinstance(node, dict):
+                node = node[part]
+            else:
+                raise KeyError(part)
+        except (KeyError, IndexError, ValueError):
+            fail(f"JSON value {path}: not found (stopped at {part!r})")
+            return
+    if raw == "null":
+        want = None
+    elif re.match(r"^-?\d+$", raw):
+        want = int(raw)
+    else:
+        want = raw
+    if node != want:
+        fail(f"JSON value {path}: expected {want!r}, found {node!r}")
+
+
+def report_lines(report):
+    """Innermost (basename, line) of every edge's acquired and held stacks."""
+    locs = set()
+    for e in report.get("edges", []):
+        for key in ("acquired", "held"):
+            loc = innermost(e.get(key))
+            locs.add(loc if loc else ("<no file>", 0))
+    return locs
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--preload", required=True, help="path of liblockwatch.so")
+    ap.add_argument("--options", default="", help="LOCKWATCH_OPTIONS (json_path is appended)")
+    ap.add_argument("--json-path", default="{tmp}/r.%p.json",
+                    help="json_path to set (default {tmp}/r.%%p.json)")
+    ap.add_argument("--no-json", action="store_true",
+                    help="do not set json_path and expect no JSON document")
+    ap.add_argument("--json-on-stderr", action="store_true",
+                    help="json_path is unwritable: read the document from stderr")
+    ap.add_argument("--expect-exit", type=int, help="expected exit status")
+    ap.add_argument("--expect-report", action="append", default=[], metavar="KIND[=COUNT]",
+                    help="a report kind expected (COUNT times; any number >= 1 without COUNT)")
+    ap.add_argument("--expect-silent", action="store_true",
+                    help="no report and no 'lockwatch:' text on stderr at all")
+    ap.add_argument("--expect-no-reports", action="store_true",
+                    help="no report (JSON or text); other lockwatch messages are allowed")
+    ap.add_argument("--expect-lines", metavar="FILE:MARKER,...",
+                    help="innermost frames of all edges of each inversion equal these lines")
+    ap.add_argument("--expect-lines-include", metavar="FILE:MARKER,...",
+                    help="innermost frames of all edges of each inversion include these lines")
+    ap.add_argument("--expect-created-lines", metavar="FILE:MARKER,...",
+                    help="innermost frames of the locks' 'created' stacks equal these lines")
+    ap.add_argument("--expect-thread-lines", metavar="FILE:MARKER,...",
+                    help="innermost frames of the threads' 'created' stacks equal these lines")
+    ap.add_argument("--expect-lock-names", metavar="NAME,...",
+                    help="the multiset of lock names of each inversion ('null' for none)")
+    ap.add_argument("--expect-cycle-len", type=int, help="number of locks in each cycle")
+    ap.add_argument("--expect-stat", action="append", default=[], metavar="KEY=N|KEY<=N|KEY>=N",
+                    help="a stats field of the main JSON document")
+    ap.add_argument("--expect-json", action="append", default=[], metavar="PATH=VALUE",
+                    help="a value in the main JSON document: PATH is dotted keys and list "
+                         "indexes (reports.0.edges.1.thread); VALUE is null, an integer or a "
+                         "string; a PATH ending in .length is an array's length")
+    ap.add_argument("--expect-other-docs", type=int, metavar="N",
+                    help="number of JSON documents of other processes (forked children)")
+    ap.add_argument("--expect-other-reports", action="append", default=[],
+                    metavar="KIND=COUNT", help="reports in the other processes' documents, summed")
+    ap.add_argument("--expect-stdout-contains", action="append", default=[], metavar="TEXT")
+    ap.add_argument("--expect-stdout-lacks", action="append", default=[], metavar="TEXT")
+    ap.add_argument("--expect-stdout-empty", action="store_true")
+    ap.add_argument("--expect-stderr-contains", action="append", default=[], metavar="TEXT")
+    ap.add_argument("--expect-stderr-lacks", action="append", default=[], metavar="TEXT")
+    ap.add_argument("--expect-stderr-regex", action="append", default=[], metavar="REGEX",
+                    help="a regular expression (multiline) that must match stderr")
+    ap.add_argument("--expect-stderr-only-reports", action="store_true",
+                    help="stderr holds nothing but report blocks")
+    ap.add_argument("--expect-stderr-prefixed", action="store_true",
+                    help="every stderr line starts with 'lockwatch: '")
+    ap.add_argument("--expect-options-listed", metavar="OPTIONS_INC",
+                    help="every key of options.inc appears in a help line on stderr")
+    ap.add_argument("--expect-file-contains", action="append", default=[], metavar="PATH=TEXT",
+                    help="file PATH ({tmp}, {pid} expanded) exists and contains TEXT")
+    ap.add_argument("--expect-file-lacks", action="append", default=[], metavar="PATH=TEXT",
+                    help="file PATH exists and does not contain TEXT")
+    ap.add_argument("--expect-file-absent", action="append", default=[], metavar="PATH")
+    ap.add_argument("--source-root", help="relative FILEs in line checks are under this directory")
+    ap.add_argument("--timeout", type=float, default=30.0, help="seconds before the run is killed")
+    ap.add_argument("--stdin", help="file given to the program as stdin (default /dev/null)")
+    ap.add_argument("--compare-native", action="store_true",
+                    help="run without the preload too; stdout must be identical (and the exit "
+                         "status too when the run is expected silent)")
+    ap.add_argument("--no-argv-check", action="store_true",
+                    help="do not compare the document's program and argv with the command")
+    ap.add_argument("--unhex-args", action="store_true",
+                    help="decode %%XX escapes in the program's arguments into raw bytes")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    if "--" not in argv:
+        ap.error("no program given (put it after --)")
+    split = argv.index("--")
+    args = ap.parse_args(argv[:split])
+    cmd = argv[split + 1:]
+    if not cmd:
+        ap.error("no program given (put it after --)")
+    if not os.path.exists(args.preload):
+        print(f"lwcheck: FAIL: the preload library {args.preload} does not exist")
+        return 1
+
+    tmp = tempfile.mkdtemp(prefix="lwcheck.")
+    try:
+        return run_and_check(args, cmd, tmp)
+    except Failure as f:
+        print(f"lwcheck: FAIL: {f}")
+        return 1
+    finally:
+        if args.keep:
+            print(f"lwcheck: kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_once(cmd, env, stdin_path, timeout):
+    """Runs cmd; returns (pid, returncode, stdout bytes, stderr bytes)."""
+    with open(stdin_path or os.devnull, "rb") as stdin:
+        try:
+            p = subprocess.Popen(cmd, env=env, stdin=stdin, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as e:
+            raise Failure(f"cannot start {cmd[0]}: {e}")
+        try:
+            out, err = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            out, err = p.communicate()
+            raise Failure(f"TIMEOUT: {' '.join(os.fsdecode(c) for c in cmd)} did not finish within {timeout:g} s and was "
+                          f"killed (a hang, e.g. a real deadlock?)\n--- stdout (tail) ---\n"
+                          f"{tail(out.decode('utf-8', 'replace'), 3000)}\n--- stderr (tail) ---\n"
+                          f"{tail(err.decode('utf-8', 'replace'))}")
+    return p.pid, p.returncode, out, err
+
+
+def base_env():
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    env.pop("LOCKWATCH_OPTIONS", None)
+    return env
+
+
+def run_and_check(args, cmd, tmp):
+    cmd = [sub_placeholders(c, tmp) for c in cmd]
+    if args.unhex_args:
+        cmd = cmd[:1] + [re.sub(rb"%([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]),
+                                os.fsencode(c)) for c in cmd[1:]]
+    shown_args = [c.decode("utf-8", "replace") if isinstance(c, bytes) else c for c in cmd]
+    options = sub_placeholders(args.options, tmp)
+    json_pattern = None
+    if not args.no_json:
+        json_pattern = sub_placeholders(args.json_path, tmp)
+        options = (options + ":" if options else "") + "json_path=" + json_pattern
+    env = base_env()
+    env["LD_PRELOAD"] = os.path.abspath(args.preload)
+    env["LOCKWATCH_OPTIONS"] = options
+
+    pid, rc, out, err_b = run_once(cmd, env, args.stdin, args.timeout)
+    stderr = err_b.decode("utf-8", "replace")
+    stdout = out.decode("utf-8", "replace")
+    failures = []
+
+    def fail(msg):
+        failures.append(msg)
+
+    # ---- exit status
+    if args.expect_exit is not None and rc != args.expect_exit:
+        fail(f"exit status: expected {args.expect_exit}, found {describe_status(rc)}")
+    elif args.expect_exit is None and rc is not None and rc < 0:
+        fail(f"the program was {describe_status(rc)}")
+
+    # ---- JSON documents
+    main_doc, other_docs = None, []
+    if args.json_on_stderr:
+        try:
+            main_doc = json_from_stderr(stderr)
+        except Failure as e:
+            fail(str(e))
+    elif json_pattern:
+        main_path = expand_pattern(json_pattern, pid)
+        pid_free = expand_pattern(json_pattern, "\0")
+        if "\0" in pid_free:
+            found = sorted(glob.glob(glob.escape(pid_free).replace("\0", "*")))
+        else:
+            found = [pid_free] if os.path.exists(pid_free) else []
+        for path in found:
+            if path == main_path:
+                continue
+            try:
+                other_docs.append((path, load_json_file(path)))
+            except Failure as e:
+                fail(str(e))
+        if not os.path.exists(main_path):
+            fail(f"no JSON document at {main_path} (json_path={json_pattern}, pid {pid}); "
+                 f"files in the directory: {sorted(os.listdir(os.path.dirname(main_path) or '.'))}")
+        else:
+            try:
+                main_doc = load_json_file(main_path)
+            except Failure as e:
+                fail(str(e))
+        leftovers = [p for p in glob.glob(os.path.join(os.path.dirname(main_path), "*.tmp.*"))]
+        if leftovers:
+            fail(f"temporary files left next to the JSON document: {leftovers}")
+    elif args.no_json:
+        stray = [p for p in os.listdir(tmp) if p.endswith(".json")]
+        if stray:
+            fail(f"unexpected JSON files: {stray}")
+
+    reports = []
+    if main_doc is not None:
+        for problem in check_document(main_doc, "main document"):
+            fail(f"JSON contract: {problem}")
+        if isinstance(main_doc, dict):
+            if not args.json_on_stderr and main_doc.get("pid") != pid:
+                fail(f"main document: pid is {main_doc.get('pid')!r}, expected {pid}")
+            if args.no_argv_check:
+                pass
+            elif isinstance(main_doc.get("argv"), list) and main_doc["argv"][1:] != shown_args[1:]:
+                fail(f"main document: argv {main_doc['argv']!r} does not match the command line "
+                     f"{shown_args!r}")
+            prog = main_doc.get("program")
+            if not args.no_argv_check and isinstance(prog, str) and os.path.realpath(prog) != os.path.realpath(
+                    shutil.which(cmd[0]) or cmd[0]):
+                fail(f"main document: program {prog!r} is not {cmd[0]!r}")
+            if isinstance(main_doc.get("reports"), list):
+                reports = [r for r in main_doc["reports"] if isinstance(r, dict)]
+    for path, doc in other_docs:
+        for problem in check_document(doc, path):
+            fail(f"JSON contract: {problem}")
+        if isinstance(doc, dict) and doc.get("pid") == pid:
+            fail(f"{path}: claims the main pid {pid}")
+
+    counts = {}
+    for r in reports:
+        counts[r.get("kind")] = counts.get(r.get("kind"), 0) + 1
+
+    # text reports of the main process on stderr
+    text_headers = [m for m in TEXT_HEADER_RE.finditer(stderr) if int(m.group("pid")) == pid]
+    text_in_log = "log_path=" in options
+    if main_doc is not None and not text_in_log and not args.expect_silent:
+        if len(text_headers) != len(reports):
+            fail(f"stderr has {len(text_headers)} text report(s) of pid {pid}, the JSON document "
+                 f"has {len(reports)}")
+
+    # ---- report expectations
+    for spec in args.expect_report:
+        kind, count = parse_kind_count(spec)
+        have = counts.get(kind, 0)
+        if count is None and have == 0:
+            fail(f"expected at least one {kind} report, found none (reports: {counts})")
+        elif count is not None and have != count:
+            fail(f"expected {count} {kind} report(s), found {have} (reports: {counts})")
+    if args.expect_silent or args.expect_no_reports:
+        if reports:
+            fail(f"expected no report, found {len(reports)}: "
+                 f"{[r.get('summary') for r in reports]}")
+        if text_headers:
+            fail(f"expected no report, but stderr has {len(text_headers)} report text(s) of "
+                 f"pid {pid}")
+    if args.expect_silent:
+        if "SUMMARY: lockwatch:" in stderr:
+            fail("expected no report, but stderr has report text")
+        if "lockwatch:" in stderr:
+            fail("expected no 'lockwatch:' text on stderr")
+        if main_doc is None and not args.no_json:
+            fail("a silent run must still write its JSON document")
+
+    inversions = [r for r in reports if r.get("kind") == "lock-order-inversion"]
+    need_inv = (args.expect_lines or args.expect_lines_include or args.expect_lock_names
+                or args.expect_cycle_len is not None or args.expect_created_lines
+                or args.expect_thread_lines)
+    if need_inv and not inversions:
+        fail("an inversion report was needed for the line/name/cycle checks, but there is none")
+    for idx, r in enumerate(inversions):
+        tag = f"inversion #{idx + 1} ({r.get('summary')})"
+        have = report_lines(r)
+        for spec, equal in ((args.expect_lines, True), (args.expect_lines_include, False)):
+            if not spec:
+                continue
+            want = parse_locations(spec, args.source_root)
+            ok = have == set(want) if equal else set(want) <= have
+            if not ok:
+                fail(f"{tag}: innermost frames of the edges' acquired/held stacks: expected "
+                     f"{'exactly' if equal else 'at least'} {sorted(want.values())}, found "
+                     f"{fmt_locs(have)}")
+        if args.expect_created_lines:
+            want = parse_locations(args.expect_created_lines, args.source_root)
+            got = set()
+            for l in r.get("locks", []):
+                loc = innermost(l.get("created"))
+                got.add(loc if loc else ("<empty created stack>", 0))
+            if got != set(want):
+                fail(f"{tag}: innermost frames of the locks' 'created' stacks: expected "
+                     f"{sorted(want.values())}, found {fmt_locs(got)}")
+        if args.expect_thread_lines:
+            want = parse_locations(args.expect_thread_lines, args.source_root)
+            got = set()
+            for t in r.get("threads", []):
+                loc = innermost(t.get("created"))
+                got.add(loc if loc else ("<empty created stack>", 0))
+            if got != set(want):
+                fail(f"{tag}: innermost frames of the threads' 'created' stacks: expected "
+                     f"{sorted(want.values())}, found {fmt_locs(got)}")
+        if args.expect_lock_names:
+            def name_key(x):
+                return (x is None, str(x))
+            want = sorted((None if n == "null" else n
+                           for n in args.expect_lock_names.split(",")), key=name_key)
+            got = [l.get("name") for l in r.get("locks", [])]
+            if sorted(got, key=name_key) != want:
+                fail(f"{tag}: lock names: expected {want}, found {got}")
+        if args.expect_cycle_len is not None:
+            n = len(r.get("cycle") or [])
+            if n != args.expect_cycle_len or len(r.get("edges", [])) != n or \
+                    len(r.get("locks", [])) != n:
+                fail(f"{tag}: expected a cycle of {args.expect_cycle_len} locks and edges, found "
+                     f"{n} in cycle, {len(r.get('locks', []))} locks, "
+                     f"{len(r.get('edges', []))} edges")
+
+    # ---- stats
+    if args.expect_stat:
+        stats = main_doc.get("stats") if isinstance(main_doc, dict) else None
+        if not isinstance(stats, dict):
+            fail("stats expected, but there is no main document with stats")
+        else:
+            for spec in args.expect_stat:
+                key, op, val = parse_stat(spec)
+                v = stats.get(key)
+                ok = isinstance(v, int) and ((op == "=" and v == val) or (op == "<=" and v <= val)
+                                             or (op == ">=" and v >= val))
+                if not ok:
+                    fail(f"stats.{key}: expected {op}{val}, found {v!r}")
+
+    # ---- values in the main document
+    for spec in args.expect_json:
+        check_json_value(main_doc, sub_placeholders(spec, tmp, pid), fail)
+
+    # ---- other processes
+    if args.expect_other_docs is not None and len(other_docs) != args.expect_other_docs:
+        fail(f"expected {args.expect_other_docs} JSON document(s) of other processes, found "
+             f"{len(other_docs)}: {[p for p, _ in other_docs]}")
+    for spec in args.expect_other_reports:
+        kind, count = parse_kind_count(spec)
+        have = sum(1 for _, d in other_docs if isinstance(d, dict)
+                   for r in (d.get("reports") or []) if isinstance(r, dict) and r.get("kind") == kind)
+        if (count is None and have == 0) or (count is not None and have != count):
+            fail(f"other processes: expected {count if count is not None else '>= 1'} {kind} "
+                 f"report(s), found {have}")
+
+    # ---- output
+    for text in args.expect_stdout_contains:
+        if text not in stdout:
+            fail(f"stdout should contain {text!r}")
+    for text in args.expect_stdout_lacks:
+        if text in stdout:
+            fail(f"stdout should not contain {text!r}")
+    if args.expect_stdout_empty and out:
+        fail(f"stdout should be empty, found {len(out)} bytes: {tail(stdout, 500)!r}")
+    for text in args.expect_stderr_contains:
+        text = sub_placeholders(text, tmp, pid)
+        if text not in stderr:
+            fail(f"stderr should contain {text!r}")
+    for text in args.expect_stderr_lacks:
+        text = sub_placeholders(text, tmp, pid)
+        if text in stderr:
+            fail(f"stderr should not contain {text!r}")
+    for rx in args.expect_stderr_regex:
+        rx = sub_placeholders(rx, tmp, pid)
+        if not re.search(rx, stderr, re.M):
+            fail(f"stderr should match /{rx}/")
+    if args.expect_stderr_only_reports:
+        rest = REPORT_BLOCK_RE.sub("", stderr)
+        if not REPORT_BLOCK_RE.search(stderr):
+            fail("stderr should hold report blocks, found none")
+        if rest:
+            fail(f"stderr should hold nothing but reports; outside them: {tail(rest, 2000)!r}")
+    if args.expect_stderr_prefixed:
+        lines = stderr.splitlines()
+        if not lines:
+            fail("stderr should have 'lockwatch: ' lines, it is empty")
+        bad = [l for l in lines if not l.startswith("lockwatch: ")]
+        if bad:
+            fail(f"every stderr line should start with 'lockwatch: ', these do not: {bad[:5]}")
+    if args.expect_options_listed:
+        keys = []
+        try:
+            with open(args.expect_options_listed, encoding="utf-8") as f:
+                keys = re.findall(r"^\s*LW_OPT_[A-Z]+\(\s*([a-z_0-9]+)\s*,", f.read(), re.M)
+        except OSError as e:
+            fail(f"cannot read {args.expect_options_listed}: {e}")
+        if not keys:
+            fail(f"no option found in {args.expect_options_listed}")
+        for key in keys:
+            if not re.search(r"^\s+" + re.escape(key) + r"\s", stderr, re.M):
+                fail(f"help=1 output does not list option {key!r}")
+
+    # ---- files
+    for spec in args.expect_file_contains:
+        path, _, text = spec.partition("=")
+        path = sub_placeholders(path, tmp, pid)
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                content = f.read()
+            if sub_placeholders(text, tmp, pid) not in content:
+                fail(f"file {path} should contain {text!r}; it holds: {tail(content, 1500)!r}")
+        except OSError as e:
+            fail(f"file {path} should exist: {e} (directory holds {sorted(os.listdir(tmp))})")
+    for spec in args.expect_file_lacks:
+        path, _, text = spec.partition("=")
+        path = sub_placeholders(path, tmp, pid)
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                content = f.read()
+            if sub_placeholders(text, tmp, pid) in content:
+                fail(f"file {path} should not contain {text!r}; it holds: {tail(content, 1500)!r}")
+        except OSError as e:
+            fail(f"file {path} should exist: {e}")
+    for spec in args.expect_file_absent:
+        path = sub_placeholders(spec, tmp, pid)
+        if os.path.exists(path):
+            fail(f"file {path} should not exist")
+
+    # ---- native comparison
+    if args.compare_native:
+        _, nrc, nout, nerr = run_once(cmd, base_env(), args.stdin, args.timeout)
+        if nout != out:
+            fail(f"stdout differs from the native run: {len(out)} bytes under lockwatch, "
+                 f"{len(nout)} natively; first difference at byte "
+                 f"{next((i for i, (a, b) in enumerate(zip(out, nout)) if a != b), min(len(out), len(nout)))}")
+        if args.expect_silent and nrc != rc:
+            fail(f"exit status differs from the native run: {describe_status(rc)} under "
+                 f"lockwatch, {describe_status(nrc)} natively")
+        if nrc is not None and nrc < 0 and nrc != args.expect_exit:
+            fail(f"the native run was {describe_status(nrc)}")
+
+    if failures:
+        print(f"lwcheck: FAIL: {' '.join(shown_args)}")
+        print(f"  LOCKWATCH_OPTIONS={options}")
+        print(f"  pid {pid}, {describe_status(rc)}; reports: {counts or 'none'}")
+        for f in failures:
+            print(f"  - {f}")
+        print("--- stdout (tail) ---")
+        print(tail(stdout, 3000))
+        print("--- stderr ---")
+        print(tail(stderr))
+        return 1
+    print(f"lwcheck: ok: {' '.join(shown_args)} ({describe_status(rc)}, reports: {counts or 'none'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
