@@ -25,11 +25,13 @@
 #include "types.h"
 
 static lw_graph_t graph;
+static void release_witness(lw_witness_t *w);
 static lw_u64map_t seen_cycles; /* signatures of reported cycles; under graph.lock */
 static _Atomic int finished;
 
 void lw_core_init(void) {
   lw_graph_init(&graph);
+  lw_graph_witness_release = release_witness;
   lw_u64map_init(&seen_cycles, false);
 }
 
@@ -47,6 +49,7 @@ lw_thread_t *lw_core_thread_start(uint32_t seq) { return lw_tls_self = lw_thread
 
 void lw_core_thread_exit(lw_thread_t *t) {
   if (t->nheld) lw__report_exit_holding(t);
+  for (uint32_t i = 0; i < t->nheld; i++) lw_hset_unref(t->held[i].set);
   if (lw_tls_self == t) lw_tls_self = NULL;
   lw_thread_release(t);
 }
@@ -159,23 +162,28 @@ static lw_report_t *cycle_report(const lw_cycle_t *c) {
     r->edges[k].to = (k + 1) % c->n;
     r->edges[k].from_mode = s->from_mode;
     r->edges[k].to_mode = s->to_mode;
-    r->edges[k].w = *lw_edge_witness(s->edge, LW_PAIR(s->from_mode, s->to_mode));
+    const lw_witness_t *w = lw_edge_witness(s->edge, LW_PAIR(s->from_mode, s->to_mode));
+    const lw_hset_t *held = (const lw_hset_t *)w->held_set;
+    r->edges[k].w = *w;
+    r->edges[k].w.held_set = 0;
     r->edges[k].other_thread = s->edge->other_thread;
+    if (held && (r->edges[k].held_ids = lw_alloc(held->size * sizeof(uint64_t))))
+      r->edges[k].nheld_ids = lw_hset_ids(held, r->edges[k].held_ids, held->size);
   }
   r->closing_edge = (c->n - start) % c->n;
   return r;
 }
 
-/* Stores the ids of every held lock in the depot; returns the set's id. */
-static uint32_t held_set(lw_thread_t *t) {
-  uintptr_t small[64] = {0}, *ids = small;
-  size_t sz = t->nheld * sizeof *ids;
-  if (t->nheld > 64 && !(ids = lw_alloc(sz))) return 0;
-  for (uint32_t i = 0; i < t->nheld; i++) ids[i] = (uintptr_t)t->held[i].id;
-  uint32_t id = lw_depot_put(&lw_locksets, ids, t->nheld);
-  if (ids != small) lw_free(ids, sz);
-  return id;
+/* The set of every lock t holds, with a reference for the caller (NULL on OOM). */
+static lw_hset_t *held_set(lw_thread_t *t) {
+  for (uint32_t i = 0; i < t->nheld; i++) {
+    lw_held_t *h = &t->held[i];
+    if (!h->set && !(h->set = lw_hset_push(i ? t->held[i - 1].set : NULL, h->id))) return NULL;
+  }
+  return t->nheld ? lw_hset_ref(t->held[t->nheld - 1].set) : NULL;
 }
+
+static void release_witness(lw_witness_t *w) { lw_hset_unref((lw_hset_t *)w->held_set); }
 
 /*
  * The slow path: publishes held -> a for each held lock the rule selects
@@ -183,7 +191,8 @@ static uint32_t held_set(lw_thread_t *t) {
  * acquisition), skipping orders this thread published before.
  */
 static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
-  uint32_t stack_to = 0, set = 0;
+  uint32_t stack_to = 0;
+  lw_hset_t *set = NULL;
   bool prepared = false;
   for (uint32_t i = t->nheld; i-- > 0;) {
     lw_held_t *h = &t->held[i];
@@ -195,7 +204,7 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
         set = held_set(t);
         prepared = true;
       }
-      lw_witness_t w = {t->seq, set, lw__site_stack(t, h->pc), stack_to};
+      lw_witness_t w = {t->seq, lw__site_stack(t, h->pc), stack_to, (uintptr_t)lw_hset_ref(set)};
       lw_cycle_t cycle;
       lw_report_t *rep = NULL;
       int r = LW_EDGE_ERROR;
@@ -209,11 +218,13 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
         }
       }
       lw_ilock_release(&graph.lock);
+      if (r != LW_EDGE_ADDED && r != LW_EDGE_CYCLE) release_witness(&w); /* the graph kept none */
       if (r != LW_EDGE_ERROR) lw_thread_add_edge(t, h->id, a->id, pair);
       if (rep) lw_report_submit(rep);
     }
     if (!(h->flags & (LW_ACQ_TRY | LW_HELD_REBRIDGE)) && h->mode == LW_MODE_WRITE) break;
   }
+  lw_hset_unref(set);
 }
 
 /* ---- acquisitions -------------------------------------------------------- */
@@ -276,8 +287,8 @@ void lw__after_slow(lw_thread_t *t, const lw_acq_t *a) {
   uint64_t prev = t->nheld ? t->held[t->nheld - 1].chain : 0;
   t->held[t->nheld++] = (lw_held_t){
       a->addr, a->rec, a->id, lw_chain_step(prev, a->id, a->mode, a->flags), a->pc, a->stack, 1,
-      atomic_load_explicit(&a->rec->foreign_unlocks, memory_order_relaxed), a->mode, a->flags,
-      a->type};
+      atomic_load_explicit(&a->rec->foreign_unlocks, memory_order_relaxed), NULL, a->mode,
+      a->flags, a->type};
 }
 
 void lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
@@ -289,10 +300,13 @@ void lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn
       h->count--;
       return;
     }
+    lw_hset_unref(h->set);
     memmove(h, h + 1, (t->nheld - 1 - i) * sizeof *h);
     t->nheld--;
     for (uint32_t j = i; j < t->nheld; j++) {
       lw_held_t *e = &t->held[j];
+      lw_hset_unref(e->set); /* its prefix changed */
+      e->set = NULL;
       if (i > 0) e->flags |= LW_HELD_REBRIDGE; /* locks below the gap lost their path to it */
       e->chain = lw_chain_step(j ? t->held[j - 1].chain : 0, e->id, e->mode, e->flags);
     }
@@ -525,13 +539,11 @@ void lw_core_fork_prepare(void) {
   lw_registry_fork_prepare();
   lw_ilock_acquire(&graph.lock);
   lw_ilock_acquire(&lw_stacks.lock);
-  lw_ilock_acquire(&lw_locksets.lock);
   lw_alloc_fork_prepare();
 }
 
 void lw_core_fork_parent(void) {
   lw_alloc_fork_parent();
-  lw_ilock_release(&lw_locksets.lock);
   lw_ilock_release(&lw_stacks.lock);
   lw_ilock_release(&graph.lock);
   lw_registry_fork_parent();
@@ -540,7 +552,6 @@ void lw_core_fork_parent(void) {
 
 void lw_core_fork_child(void) {
   lw_alloc_fork_child();
-  lw_ilock_reset(&lw_locksets.lock);
   lw_ilock_reset(&lw_stacks.lock);
   lw_ilock_reset(&graph.lock);
   lw_registry_fork_child();

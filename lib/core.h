@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "heldset.h"
 #include "report.h"
 #include "thread.h"
 #include "types.h"

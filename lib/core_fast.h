@@ -78,6 +78,7 @@ static inline void lw_acquire_after(lw_thread_t *t, const lw_acq_t *a, bool acqu
   h->stack = a->stack;
   h->count = 1;
   h->foreign = atomic_load_explicit(&a->rec->foreign_unlocks, memory_order_relaxed);
+  h->set = NULL;
   h->mode = a->mode;
   h->flags = a->flags;
   h->type = a->type;
@@ -88,6 +89,7 @@ static inline void lw_release(lw_thread_t *t, uintptr_t addr, unsigned type, lw_
                               uintptr_t pc) {
   uint32_t n = t->nheld;
   if (LW_FAST_LIKELY(n && t->held[n - 1].addr == addr && t->held[n - 1].count == 1)) {
+    if (LW_FAST_UNLIKELY(t->held[n - 1].set != NULL)) lw_hset_unref(t->held[n - 1].set);
     t->nheld = n - 1;
     return;
   }

@@ -100,4 +100,4 @@ uint32_t lw_depot_count(lw_depot_t *d, uint64_t *bytes) {
   return n;
 }
 
-lw_depot_t lw_stacks = LW_DEPOT_INIT, lw_locksets = LW_DEPOT_INIT;
+lw_depot_t lw_stacks = LW_DEPOT_INIT;

@@ -40,6 +40,6 @@ uint32_t lw_depot_count(lw_depot_t *d, uint64_t *bytes);
 
 
 
-/* The run's two depots: stacks of return addresses, and held-lock id sets. */
-extern lw_depot_t lw_stacks, lw_locksets;
+/* The run's depot of stacks (return addresses). */
+extern lw_depot_t lw_stacks;
 #endif

@@ -381,7 +381,13 @@ int lw_graph_add_edge(lw_graph_t *g, lw_node_t *x, lw_node_t *y, unsigned fm, un
   return found ? LW_EDGE_CYCLE : LW_EDGE_ADDED;
 }
 
+void (*lw_graph_witness_release)(lw_witness_t *w);
+
 static void edge_destroy(lw_graph_t *g, lw_edge_t *e) {
+  if (lw_graph_witness_release)
+    for (unsigned pair = 0; pair < 4; pair++)
+      if (e->modes & (1u << pair))
+        lw_graph_witness_release(pair == e->first_pair ? &e->w0 : &e->extra[pair]);
   lw_node_t *x = e->from, *y = e->to;
   lw_edge_t *m = x->out[--x->nout];
   x->out[e->out_idx] = m;

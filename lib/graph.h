@@ -23,10 +23,17 @@
 /* Who made an edge and where. */
 typedef struct lw_witness {
   uint32_t thread;     /* lockwatch thread number */
-  uint32_t held_set;   /* depot id of the ids of all locks held at that moment */
   uint32_t stack_from; /* depot id of the stack where `from` was taken */
   uint32_t stack_to;   /* depot id of the stack where `to` was requested */
+  uintptr_t held_set;  /* the locks held at that moment: a handle the graph's owner
+                          defines (lw_graph_witness_release frees it) */
 } lw_witness_t;
+
+/*
+ * Called for every witness the graph drops (its edge removed); NULL by
+ * default. The core sets it to release held sets.
+ */
+extern void (*lw_graph_witness_release)(lw_witness_t *w);
 
 typedef struct lw_edge lw_edge_t;
 

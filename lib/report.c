@@ -76,6 +76,8 @@ lw_report_t *lw_report_new(unsigned kind, uint32_t nlocks, uint32_t nedges) {
 void lw_report_free(lw_report_t *r) {
   if (!r) return;
   lw_free(r->locks, r->cap_locks * sizeof *r->locks);
+  for (uint32_t i = 0; r->edges && i < r->nedges; i++)
+    lw_free(r->edges[i].held_ids, r->edges[i].nheld_ids * sizeof *r->edges[i].held_ids);
   lw_free(r->edges, r->nedges * sizeof *r->edges);
   lw_free(r->events, r->cap_events * sizeof *r->events);
   lw_free(r, sizeof *r);

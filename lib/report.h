@@ -89,8 +89,10 @@ typedef struct lw_rlock {
 typedef struct lw_redge {
   uint32_t from, to; /* indices into locks */
   uint8_t from_mode, to_mode;
-  lw_witness_t w;
+  lw_witness_t w;         /* w.held_set is not used here: see held_ids */
   uint32_t other_thread; /* 1 + another thread that made the same edge; 0 if none */
+  uint64_t *held_ids;    /* every lock held when the edge was made, oldest first */
+  uint32_t nheld_ids;
 } lw_redge_t;
 
 typedef struct lw_report {

@@ -69,8 +69,6 @@ static void json_lock(lw_json_t *j, const lw_rlock_t *l) {
 }
 
 static void json_edge(lw_json_t *j, const lw_report_t *r, const lw_redge_t *e) {
-  uint32_t n;
-  const uintptr_t *held = lw_depot_get(&lw_locksets, e->w.held_set, &n);
   lw_json_object_begin(j);
   lw_json_key(j, "from");
   json_lock_ref(j, r->locks[e->from].id);
@@ -84,7 +82,7 @@ static void json_edge(lw_json_t *j, const lw_report_t *r, const lw_redge_t *e) {
   json_thread_ref(j, e->w.thread);
   lw_json_key(j, "held_locks");
   lw_json_array_begin(j);
-  for (uint32_t i = 0; i < n; i++) json_lock_ref(j, held[i]);
+  for (uint32_t i = 0; i < e->nheld_ids; i++) json_lock_ref(j, e->held_ids[i]);
   lw_json_array_end(j);
   lw_json_key(j, "acquired");
   json_frames(j, e->w.stack_to);

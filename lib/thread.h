@@ -23,6 +23,7 @@ typedef struct lw_held {
   uint32_t stack; /* depot id of the stack at the first acquisition from pc */
   uint32_t count; /* acquisitions by the owner (recursive locks) */
   uint32_t foreign; /* the lock's foreign_unlocks when it was taken */
+  struct lw_hset *set; /* the held set up to this entry, made when first needed; owned */
   uint8_t mode;   /* enum lw_mode */
   uint8_t flags;  /* LW_ACQ_* of the acquisition */
   uint8_t type;

@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "depot.h"
+#include "alloc.h"
 #include "json.h"
 #include "report.h"
 #include "types.h"
@@ -426,16 +427,18 @@ static lw_report_t *sample_report(uint32_t seq) {
   ck_assert_uint_eq(r->nedges, 2);
   ck_assert_ptr_null(r->next);
   r->seq = seq;
-  uintptr_t held1[] = {1}, held2[] = {2, 7};
+  /* lw_report_free frees held_ids: they come from lw_alloc too */
+  uint64_t *held1 = lw_alloc(sizeof *held1), *held2 = lw_alloc(2 * sizeof *held2);
+  held1[0] = 1;
+  held2[0] = 2;
+  held2[1] = 7;
   r->locks[0] = (lw_rlock_t){1, (uintptr_t)&lw_test_accounts[64], LW_TYPE_MUTEX, 0,
                              stack_of((uintptr_t)&sample_report + 1)};
   r->locks[1] = (lw_rlock_t){2, 0x1000, LW_TYPE_RWLOCK, 0, 0};
   r->edges[0] = (lw_redge_t){0, 1, LW_MODE_WRITE, LW_MODE_READ,
-                             {0, lw_depot_put(&lw_locksets, held1, 1),
-                              stack_of((uintptr_t)&member + 1), stack_of((uintptr_t)&str_at + 1)},
-                             3};
-  r->edges[1] = (lw_redge_t){1, 0, LW_MODE_READ, LW_MODE_WRITE,
-                             {1, lw_depot_put(&lw_locksets, held2, 2), 0, 0}, 0};
+                             {0, stack_of((uintptr_t)&member + 1), stack_of((uintptr_t)&str_at + 1), 0},
+                             3, held1, 1};
+  r->edges[1] = (lw_redge_t){1, 0, LW_MODE_READ, LW_MODE_WRITE, {1, 0, 0, 0}, 0, held2, 2};
   r->closing_edge = 1;
   return r;
 }
