@@ -249,11 +249,8 @@ static void dump_lock(lw_buf_t *b, const struct dump_line *d) {
   if (lw_symbolize_data(addr, name, sizeof name)) lw_buf_printf(b, " (%s)", name);
   else lw_buf_printf(b, " (0x%lx)", (unsigned long)addr);
   if (d->rec->type == LW_TYPE_RWLOCK) lw_buf_printf(b, " for %s", lw_mode_name(d->mode));
-  uint32_t n;
-  const uintptr_t *pcs = lw_depot_get(&lw_stacks, d->stack, &n);
-  if (n) {
-    lw_frame_t f;
-    lw_symbolize_pc(pcs[0], &f);
+  lw_frame_t f;
+  if (lw_symbolize_user_frame(d->stack, &f)) {
     lw_buf_printf(b, " at %s", f.function ? f.function : "?");
     if (f.file) lw_buf_printf(b, " %s:%d", f.file, f.line);
   }

@@ -25,30 +25,32 @@ static void json_thread_ref(lw_json_t *j, uint32_t seq) {
   lw_json_string(j, s);
 }
 
+static void json_frame(const lw_frame_t *f, uint32_t index, void *ctx) {
+  lw_json_t *j = ctx;
+  (void)index;
+  lw_json_object_begin(j);
+  lw_json_key(j, "pc");
+  lw_json_hex(j, f->pc);
+  lw_json_key(j, "function");
+  lw_json_string(j, f->function);
+  lw_json_key(j, "file");
+  lw_json_string(j, f->file);
+  lw_json_key(j, "line");
+  lw_json_int(j, f->line);
+  lw_json_key(j, "column");
+  lw_json_int(j, f->column);
+  lw_json_key(j, "module");
+  lw_json_string(j, f->module);
+  lw_json_key(j, "offset");
+  lw_json_hex(j, f->offset);
+  lw_json_key(j, "inlined");
+  lw_json_bool(j, f->inlined);
+  lw_json_object_end(j);
+}
+
 static void json_frames(lw_json_t *j, uint32_t stack) {
-  uint32_t n;
-  const uintptr_t *pcs = lw_depot_get(&lw_stacks, stack, &n);
   lw_json_array_begin(j);
-  for (uint32_t i = 0; i < n; i++) {
-    lw_frame_t f;
-    lw_symbolize_pc(pcs[i], &f);
-    lw_json_object_begin(j);
-    lw_json_key(j, "pc");
-    lw_json_hex(j, f.pc);
-    lw_json_key(j, "function");
-    lw_json_string(j, f.function);
-    lw_json_key(j, "file");
-    lw_json_string(j, f.file);
-    lw_json_key(j, "line");
-    lw_json_int(j, f.line);
-    lw_json_key(j, "column");
-    lw_json_int(j, f.column);
-    lw_json_key(j, "module");
-    lw_json_string(j, f.module);
-    lw_json_key(j, "offset");
-    lw_json_hex(j, f.offset);
-    lw_json_object_end(j);
-  }
+  lw_symbolize_stack(stack, json_frame, j);
   lw_json_array_end(j);
 }
 
@@ -130,10 +132,8 @@ static void json_thread(lw_json_t *j, uint32_t seq) {
 static void json_summary(lw_json_t *j, const lw_report_t *r) {
   char s[1024];
   lw_frame_t f = {0};
-  uint32_t n = 0;
   uint32_t stack = r->nedges ? r->edges[0].w.stack_to : r->nevents ? r->events[0].stack : 0;
-  const uintptr_t *pcs = lw_depot_get(&lw_stacks, stack, &n);
-  if (n) lw_symbolize_pc(pcs[0], &f);
+  (void)lw_symbolize_user_frame(stack, &f);
   int k = snprintf(s, sizeof s, "%s", lw_report_kind_name(r->kind));
   if (f.file && k < (int)sizeof s)
     k += snprintf(s + k, sizeof s - (size_t)k, " %s:%d", lw_basename(f.file), f.line);

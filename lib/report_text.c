@@ -12,23 +12,19 @@
 #include "thread.h"
 #include "types.h"
 
+static void text_frame(const lw_frame_t *f, uint32_t i, void *ctx) {
+  lw_buf_t *b = ctx;
+  lw_buf_printf(b, "    #%u", i);
+  if (f->function) lw_buf_printf(b, " %s", f->function);
+  else lw_buf_printf(b, " 0x%lx", (unsigned long)f->pc);
+  if (f->file) lw_buf_printf(b, " %s:%d", f->file, f->line);
+  if (f->module) lw_buf_printf(b, " (%s+0x%lx)", lw_basename(f->module), (unsigned long)f->offset);
+  if (f->inlined) lw_buf_puts(b, " (inlined)");
+  lw_buf_puts(b, "\n");
+}
+
 static void text_frames(lw_buf_t *b, uint32_t stack) {
-  uint32_t n;
-  const uintptr_t *pcs = lw_depot_get(&lw_stacks, stack, &n);
-  if (!n) {
-    lw_buf_puts(b, "    <no stack>\n");
-    return;
-  }
-  for (uint32_t i = 0; i < n; i++) {
-    lw_frame_t f;
-    lw_symbolize_pc(pcs[i], &f);
-    lw_buf_printf(b, "    #%u", i);
-    if (f.function) lw_buf_printf(b, " %s", f.function);
-    else lw_buf_printf(b, " 0x%lx", (unsigned long)f.pc);
-    if (f.file) lw_buf_printf(b, " %s:%d", f.file, f.line);
-    if (f.module) lw_buf_printf(b, " (%s+0x%lx)", lw_basename(f.module), (unsigned long)f.offset);
-    lw_buf_puts(b, "\n");
-  }
+  if (!lw_symbolize_stack(stack, text_frame, b)) lw_buf_puts(b, "    <no stack>\n");
 }
 
 static void text_lock_name(lw_buf_t *b, const lw_rlock_t *l) {
@@ -60,13 +56,10 @@ static void text_thread(lw_buf_t *b, uint32_t seq) {
   if (info.parent) text_frames(b, info.create_stack);
 }
 
-/* Writes "function file:line" of the innermost frame of stack. */
+/* Writes " file:line in function" of the frame a summary names. */
 static void text_where(lw_buf_t *b, uint32_t stack) {
-  uint32_t n;
-  const uintptr_t *pcs = lw_depot_get(&lw_stacks, stack, &n);
   lw_frame_t f;
-  if (!n) return;
-  lw_symbolize_pc(pcs[0], &f);
+  if (!lw_symbolize_user_frame(stack, &f)) return;
   if (f.file) lw_buf_printf(b, " %s:%d", f.file, f.line);
   if (f.function) lw_buf_printf(b, " in %s", f.function);
 }

@@ -194,17 +194,23 @@ static bool matches_name(const char *pattern, const char *s) {
   return lw_glob_match(pattern, s) || lw_glob_match(pattern, lw_basename(s));
 }
 
+struct frame_match {
+  const char *pattern;
+  bool found;
+};
+
+static void frame_matches(const lw_frame_t *f, uint32_t index, void *ctx) {
+  struct frame_match *m = ctx;
+  (void)index;
+  if (!m->found)
+    m->found = (f->function && lw_glob_match(m->pattern, f->function)) ||
+               matches_name(m->pattern, f->file) || matches_name(m->pattern, f->module);
+}
+
 static bool stack_matches(const char *pattern, uint32_t stack) {
-  uint32_t n;
-  const uintptr_t *pcs = lw_depot_get(&lw_stacks, stack, &n);
-  for (uint32_t i = 0; i < n; i++) {
-    lw_frame_t f;
-    lw_symbolize_pc(pcs[i], &f);
-    if ((f.function && lw_glob_match(pattern, f.function)) || matches_name(pattern, f.file) ||
-        matches_name(pattern, f.module))
-      return true;
-  }
-  return false;
+  struct frame_match m = {pattern, false};
+  lw_symbolize_stack(stack, frame_matches, &m);
+  return m.found;
 }
 
 static bool report_matches(const char *pattern, const lw_report_t *r) {

@@ -11,6 +11,8 @@
 #include "symbolize.h"
 
 #include <dlfcn.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "depot.h"
 #include "lwlock.h"
 #include "u64map.h"
 
@@ -33,7 +36,17 @@
   X(dwfl_module_info)                \
   X(dwfl_module_addrinfo)            \
   X(dwfl_module_getsrc)              \
-  X(dwfl_lineinfo)
+  X(dwfl_lineinfo)                   \
+  X(dwfl_module_addrdie)             \
+  X(dwarf_getscopes)                 \
+  X(dwarf_getscopes_die)             \
+  X(dwarf_tag)                       \
+  X(dwarf_attr)                      \
+  X(dwarf_attr_integrate)            \
+  X(dwarf_formstring)                \
+  X(dwarf_formudata)                 \
+  X(dwarf_getsrcfiles)               \
+  X(dwarf_filesrc)
 
 static struct {
 #define LW_DW_FIELD(name) __typeof__(name) *name;
@@ -46,7 +59,7 @@ static int dw_state; /* 0 not tried, 1 loaded, -1 unavailable */
 static Dwfl *dwfl;
 static char *debuginfo_path;
 static Dwfl_Callbacks callbacks = {.debuginfo_path = &debuginfo_path};
-static lw_u64map_t cache; /* pc -> 1 + index into frames */
+static lw_u64map_t cache; /* pc -> (index into frames) << 8 | number of frames */
 static lw_frame_t *frames;
 static uint32_t nframes, cap_frames;
 
@@ -151,28 +164,146 @@ static void resolve(uintptr_t pc, lw_frame_t *f) {
   }
 }
 
-void lw_symbolize_pc(uintptr_t pc, lw_frame_t *f) {
-  uint64_t idx = 0;
-  lw_ilock_acquire(&sym_lock);
-  if (lw_u64map_get(&cache, (uint64_t)pc | (1ULL << 63), &idx)) {
-    *f = frames[idx - 1];
-    lw_ilock_release(&sym_lock);
-    return;
+/* The name of a function's DIE, following abstract origins; C++ names demangled. */
+static const char *die_name(Dwarf_Die *die) {
+  Dwarf_Attribute attr;
+  const char *name = NULL;
+  if (dw.dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) ||
+      dw.dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr))
+    name = dw.dwarf_formstring(&attr);
+  if (!name && dw.dwarf_attr_integrate(die, DW_AT_name, &attr)) name = dw.dwarf_formstring(&attr);
+  return name ? demangle(name) : NULL;
+}
+
+/* Where an inlined call was made: the caller's file and line, from the DIE. */
+static void call_site(Dwarf_Die *cu, Dwarf_Die *inl, lw_frame_t *f) {
+  Dwarf_Attribute attr;
+  Dwarf_Word v;
+  Dwarf_Files *files;
+  size_t nfiles;
+  if (dw.dwarf_attr(inl, DW_AT_call_file, &attr) && dw.dwarf_formudata(&attr, &v) == 0 &&
+      dw.dwarf_getsrcfiles(cu, &files, &nfiles) == 0 && v < nfiles)
+    f->file = keep(dw.dwarf_filesrc(files, v, NULL, NULL));
+  f->line = dw.dwarf_attr(inl, DW_AT_call_line, &attr) && dw.dwarf_formudata(&attr, &v) == 0 ? (int)v : 0;
+  f->column = dw.dwarf_attr(inl, DW_AT_call_column, &attr) && dw.dwarf_formudata(&attr, &v) == 0 ? (int)v : 0;
+}
+
+/*
+ * Expands pc into the functions inlined at it, innermost first, then the
+ * function that contains them; out[0] is already resolve()d. Returns the
+ * number of frames (>= 1). Caller holds sym_lock.
+ */
+static uint32_t expand_inlined(uintptr_t pc, lw_frame_t *out, uint32_t max) {
+  uintptr_t at = pc ? pc - 1 : 0;
+  Dwfl_Module *m = dw_state > 0 && dwfl ? dw.dwfl_addrmodule(dwfl, at) : NULL;
+  Dwarf_Addr bias = 0;
+  Dwarf_Die *cu = m ? dw.dwfl_module_addrdie(m, at, &bias) : NULL;
+  Dwarf_Die *scopes = NULL, *chain = NULL;
+  int n = cu ? dw.dwarf_getscopes(cu, at - bias, &scopes) : 0;
+  /* the scopes of the innermost one's DIE, up its parents: every inlined level */
+  if (n > 0) {
+    int nc = dw.dwarf_getscopes_die(&scopes[0], &chain);
+    if (nc > 0) {
+      free(scopes);
+      scopes = chain;
+      n = nc;
+    }
   }
-  resolve(pc, f);
-  if (nframes == cap_frames) {
+  uint32_t k = 0;
+  const char *symbol = out[0].function; /* the symbol table's name of the outer function */
+  for (int i = 0; i < n; i++) {
+    int tag = dw.dwarf_tag(&scopes[i]);
+    if (tag == DW_TAG_inlined_subroutine && k + 1 < max) {
+      out[k].function = die_name(&scopes[i]);
+      out[k].inlined = true;
+      out[k + 1] = out[k]; /* same pc, module and offset */
+      out[k + 1].inlined = false;
+      out[k + 1].function = NULL;
+      out[k + 1].file = NULL;
+      call_site(cu, &scopes[i], &out[k + 1]);
+      k++;
+    } else if (tag == DW_TAG_subprogram) {
+      break;
+    }
+  }
+  if (k) out[k].function = symbol ? symbol : die_name(&scopes[n - 1]);
+  free(scopes);
+  return k + 1;
+}
+
+#define LW_MAX_INLINED 16
+
+uint32_t lw_symbolize_pc_frames(uintptr_t pc, lw_frame_t *out, uint32_t max) {
+  uint64_t v = 0;
+  lw_frame_t tmp[LW_MAX_INLINED];
+  uint32_t n;
+  lw_ilock_acquire(&sym_lock);
+  if (lw_u64map_get(&cache, (uint64_t)pc | (1ULL << 63), &v)) {
+    n = (uint32_t)(v & 0xff);
+    for (uint32_t i = 0; i < n && i < max; i++) out[i] = frames[(v >> 8) + i];
+    lw_ilock_release(&sym_lock);
+    return n < max ? n : max;
+  }
+  resolve(pc, &tmp[0]);
+  n = expand_inlined(pc, tmp, LW_MAX_INLINED);
+  if (nframes + n > cap_frames) {
     uint32_t cap = cap_frames ? cap_frames * 2 : 256;
+    while (cap < nframes + n) cap *= 2;
     void *p = lw_realloc(frames, cap_frames * sizeof *frames, cap * sizeof *frames);
     if (p) {
       frames = p;
       cap_frames = cap;
     }
   }
-  if (nframes < cap_frames) {
-    frames[nframes++] = *f;
-    lw_u64map_put(&cache, (uint64_t)pc | (1ULL << 63), nframes);
+  if (nframes + n <= cap_frames) {
+    for (uint32_t i = 0; i < n; i++) frames[nframes + i] = tmp[i];
+    lw_u64map_put(&cache, (uint64_t)pc | (1ULL << 63), (uint64_t)nframes << 8 | n);
+    nframes += n;
   }
   lw_ilock_release(&sym_lock);
+  for (uint32_t i = 0; i < n && i < max; i++) out[i] = tmp[i];
+  return n < max ? n : max;
+}
+
+void lw_symbolize_pc(uintptr_t pc, lw_frame_t *f) { (void)lw_symbolize_pc_frames(pc, f, 1); }
+
+uint32_t lw_symbolize_stack(uint32_t stack, lw_frame_fn fn, void *ctx) {
+  uint32_t n, k = 0;
+  const uintptr_t *pcs = lw_depot_get(&lw_stacks, stack, &n);
+  for (uint32_t i = 0; i < n; i++) {
+    lw_frame_t f[LW_MAX_INLINED];
+    uint32_t m = lw_symbolize_pc_frames(pcs[i], f, LW_MAX_INLINED);
+    for (uint32_t j = 0; j < m; j++) fn(&f[j], k++, ctx);
+  }
+  return k;
+}
+
+/* Code of the system, not of the program: C library internals and installed headers. */
+static bool system_frame(const lw_frame_t *f) {
+  if (f->file)
+    return strncmp(f->file, "/usr/include/", 13) == 0 || strncmp(f->file, "../sysdeps/", 11) == 0 ||
+           strncmp(f->file, "./nptl/", 7) == 0;
+  return !f->module || strncmp(f->module, "/lib", 4) == 0 || strncmp(f->module, "/usr/lib", 8) == 0;
+}
+
+struct user_search {
+  lw_frame_t first, user;
+  bool have_first, have_user;
+};
+
+static void find_user(const lw_frame_t *f, uint32_t index, void *ctx) {
+  struct user_search *s = ctx;
+  (void)index;
+  if (!s->have_first) s->first = *f, s->have_first = true;
+  if (!s->have_user && !system_frame(f)) s->user = *f, s->have_user = true;
+}
+
+bool lw_symbolize_user_frame(uint32_t stack, lw_frame_t *out) {
+  struct user_search s = {.have_first = false, .have_user = false};
+  lw_symbolize_stack(stack, find_user, &s);
+  if (s.have_user) *out = s.user;
+  else if (s.have_first) *out = s.first;
+  return s.have_first;
 }
 
 bool lw_symbolize_data(uintptr_t addr, char *buf, unsigned len) {

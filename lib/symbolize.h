@@ -20,13 +20,32 @@ typedef struct lw_frame {
   int column;
   const char *module; /* path of the object; NULL if unknown */
   uintptr_t offset;   /* pc relative to the module's load address */
+  bool inlined;       /* a function inlined into the next frame, at the same pc */
 } lw_frame_t;
 
 /*
- * Describes the return address pc (the call site is at pc - 1). Never fails:
- * unknown parts are NULL or 0. The strings live until exit.
+ * Describes the return address pc (the call site is at pc - 1) as one or
+ * more frames, innermost first: the functions inlined at the call site, then
+ * the function that contains them (std::lock_guard's constructor, then the
+ * user's function at the line of the guard). Writes at most max frames and
+ * returns how many (>= 1). Never fails: unknown parts are NULL or 0. The
+ * strings live until exit.
  */
+uint32_t lw_symbolize_pc_frames(uintptr_t pc, lw_frame_t *out, uint32_t max);
+
+/* The innermost frame of pc only. */
 void lw_symbolize_pc(uintptr_t pc, lw_frame_t *f);
+
+/* Calls fn for every frame of a depot stack, inlined ones expanded; returns their number. */
+typedef void (*lw_frame_fn)(const lw_frame_t *f, uint32_t index, void *ctx);
+uint32_t lw_symbolize_stack(uint32_t stack, lw_frame_fn fn, void *ctx);
+
+/*
+ * The frame a person wants named first in a summary: the innermost frame in
+ * the program's own code (not in the C library or an installed header), or
+ * the innermost frame if there is none. False if the stack is empty.
+ */
+bool lw_symbolize_user_frame(uint32_t stack, lw_frame_t *out);
 
 /*
  * Writes "symbol" or "symbol+offset" for a data address inside a symbol's
