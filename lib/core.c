@@ -204,7 +204,7 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
         set = held_set(t);
         prepared = true;
       }
-      lw_witness_t w = {t->seq, lw__site_stack(t, h->pc), stack_to, (uintptr_t)lw_hset_ref(set)};
+      lw_witness_t w = {t->seq, h->stack, stack_to, (uintptr_t)lw_hset_ref(set)};
       lw_cycle_t cycle;
       lw_report_t *rep = NULL;
       int r = LW_EDGE_ERROR;
@@ -244,7 +244,8 @@ void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type
   a->rec = lw__record_for(t, addr, type, kind, a->pc, &a->id);
   if (!a->rec) return;
   a->stack = lw__site_stack(t, a->pc);
-  t->lcache[lw_lcache_index(addr)] = (lw_lcache_t){addr, a->rec, a->id};
+  t->lcache[lw_lcache_index(addr, t->lcache_mask)] =
+      (lw_lcache_t){addr, a->rec, a->id, a->pc, 0, a->stack, (uint8_t)type};
   t->scache[lw_scache_index(a->pc)] = (lw_scache_t){a->pc, a->stack};
   for (uint32_t i = t->nheld; i-- > 0;) {
     const lw_held_t *h = &t->held[i];
@@ -286,7 +287,7 @@ void lw__after_slow(lw_thread_t *t, const lw_acq_t *a) {
   if (!lw_thread_reserve_held(t)) return;
   uint64_t prev = t->nheld ? t->held[t->nheld - 1].chain : 0;
   t->held[t->nheld++] = (lw_held_t){
-      a->addr, a->rec, a->id, lw_chain_step(prev, a->id, a->mode, a->flags), a->pc, a->stack, 1,
+      a->addr, a->rec, a->id, lw_chain_step(prev, a->id, a->mode, a->flags), a->stack, 1,
       atomic_load_explicit(&a->rec->foreign_unlocks, memory_order_relaxed), NULL, a->mode,
       a->flags, a->type};
 }

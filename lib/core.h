@@ -65,19 +65,23 @@ void lw_core_thread_exit(lw_thread_t *t);
  * used only when the lock is seen for the first time. pc is the caller's
  * return address.
  */
-static inline void lw_acquire_before(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type,
-                                     unsigned kind, unsigned mode, unsigned flags, uintptr_t pc);
+static inline __attribute__((always_inline)) void lw_acquire_before(
+    lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type, unsigned kind, unsigned mode,
+    unsigned flags, uintptr_t pc);
 
 /* After the real acquisition: pushes the lock on the held stack if acquired. */
-static inline void lw_acquire_after(lw_thread_t *t, const lw_acq_t *a, bool acquired);
+static inline __attribute__((always_inline)) void lw_acquire_after(lw_thread_t *t,
+                                                                   const lw_acq_t *a,
+                                                                   bool acquired);
 
 /*
  * The calling thread releases the lock at addr (of this type). If the thread
  * does not hold it and state (may be NULL) shows that nobody or another thread
  * does, reports unlock-not-owner at return address pc.
  */
-static inline void lw_release(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
-                              uintptr_t pc);
+static inline __attribute__((always_inline)) void lw_release(lw_thread_t *t, uintptr_t addr,
+                                                             unsigned type, lw_state_fn state,
+                                                             uintptr_t pc);
 
 /*
  * Before waiting on the condition variable cond with the mutex at mutex:

@@ -31,38 +31,58 @@ static inline uint64_t lw_chain_key(const lw_thread_t *t, uint64_t id, unsigned 
   return lw_chain_step(t->held[t->nheld - 1].chain, id, mode, 0) | 1;
 }
 
-static inline void lw_acquire_before(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type,
+static inline __attribute__((always_inline)) void lw_acquire_before(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type,
                                      unsigned kind, unsigned mode, unsigned flags, uintptr_t pc) {
-  const lw_lcache_t *c = &t->lcache[lw_lcache_index(addr)];
-  const lw_scache_t *s = &t->scache[lw_scache_index(pc)];
+  lw_lcache_t *c = &t->lcache[lw_lcache_index(addr, t->lcache_mask)];
   a->addr = addr;
   a->pc = pc;
   a->mode = (uint8_t)mode;
   a->flags = (uint8_t)flags;
   a->type = (uint8_t)type;
   a->relock = 0;
-  t->acquisitions++;
-  if (LW_FAST_LIKELY(c->addr == addr && s->pc == pc && c->rec &&
-                     atomic_load_explicit(&c->rec->id, memory_order_relaxed) == c->id &&
-                     c->rec->type == type)) {
-    a->rec = c->rec;
-    a->id = c->id;
-    a->stack = s->stack;
-    uint32_t n = t->nheld;
-    if (LW_FAST_LIKELY(n == 0)) return;
-    for (uint32_t i = 0; i < n; i++)
-      if (t->held[i].addr == addr) goto slow; /* a re-lock: the slow path judges it */
-    if (flags & LW_ACQ_TRY) return;
-    if (lw_u64map_get(&t->chains, lw_chain_key(t, c->id, mode), NULL)) {
-      t->fast_hits++;
-      return;
-    }
+  if (LW_FAST_UNLIKELY((++t->acquisitions & (LW_TUNE_WINDOW - 1)) == 0)) lw_thread_tune_lcache(t);
+  /* the lock's record: from the thread's cache, else from the registry (no lock taken) */
+  if (LW_FAST_UNLIKELY(c->addr != addr || c->type != type || !c->rec ||
+                       atomic_load_explicit(&c->rec->id, memory_order_relaxed) != c->id)) {
+    uint64_t id;
+    lw_lock_t *rec = lw_registry_find(addr, &id);
+    t->lcache_misses++;
+    if (!rec || rec->type != type) goto slow;
+    *c = (lw_lcache_t){addr, rec, id, 0, 0, 0, (uint8_t)type};
+  }
+  /* the stack of this call site, captured the first time this thread used it */
+  if (LW_FAST_LIKELY(c->pc == pc)) {
+    a->stack = c->stack;
+  } else {
+    const lw_scache_t *s = &t->scache[lw_scache_index(pc)];
+    if (s->pc != pc) goto slow;
+    a->stack = c->stack = s->stack;
+    c->pc = pc;
+  }
+  a->rec = c->rec;
+  a->id = c->id;
+  uint32_t n = t->nheld;
+  if (LW_FAST_LIKELY(n == 0)) return;
+  for (uint32_t i = 0; i < n; i++)
+    if (t->held[i].addr == addr) goto slow; /* a re-lock: the slow path judges it */
+  if (flags & LW_ACQ_TRY) return;
+  uint64_t key = lw_chain_key(t, c->id, mode);
+  if (LW_FAST_LIKELY(c->context == key)) { /* this lock, taken in the same context as last time */
+    t->fast_hits++;
+    return;
+  }
+  uint64_t *front = &t->chain_front[key >> 58]; /* the key's top bits are its best mixed */
+  if (LW_FAST_LIKELY(*front == key) || lw_u64map_get(&t->chains, key, NULL)) {
+    *front = key;
+    c->context = key;
+    t->fast_hits++;
+    return;
   }
 slow:
   lw__acquire_slow(t, a, addr, type, kind, mode, flags, pc);
 }
 
-static inline void lw_acquire_after(lw_thread_t *t, const lw_acq_t *a, bool acquired) {
+static inline __attribute__((always_inline)) void lw_acquire_after(lw_thread_t *t, const lw_acq_t *a, bool acquired) {
   if (LW_FAST_UNLIKELY(!a->rec || !acquired)) return;
   uint32_t n = t->nheld;
   if (LW_FAST_UNLIKELY(a->relock || n == t->cap_held)) {
@@ -74,7 +94,6 @@ static inline void lw_acquire_after(lw_thread_t *t, const lw_acq_t *a, bool acqu
   h->rec = a->rec;
   h->id = a->id;
   h->chain = lw_chain_step(n ? t->held[n - 1].chain : 0, a->id, a->mode, a->flags);
-  h->pc = a->pc;
   h->stack = a->stack;
   h->count = 1;
   h->foreign = atomic_load_explicit(&a->rec->foreign_unlocks, memory_order_relaxed);
@@ -85,7 +104,7 @@ static inline void lw_acquire_after(lw_thread_t *t, const lw_acq_t *a, bool acqu
   t->nheld = n + 1;
 }
 
-static inline void lw_release(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
+static inline __attribute__((always_inline)) void lw_release(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
                               uintptr_t pc) {
   uint32_t n = t->nheld;
   if (LW_FAST_LIKELY(n && t->held[n - 1].addr == addr && t->held[n - 1].count == 1)) {

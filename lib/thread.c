@@ -14,8 +14,7 @@
 #include "alloc.h"
 #include "lw_uthash.h"
 
-__thread lw_thread_t *lw_tls_self __attribute__((tls_model("initial-exec")));
-__thread int lw_tls_guard __attribute__((tls_model("initial-exec")));
+__thread struct lw_tls lw_tls __attribute__((tls_model("initial-exec")));
 _Thread_local int lw_uthash_oom;
 
 struct lw_pub_edge {
@@ -70,6 +69,10 @@ lw_thread_t *lw_thread_create(uint32_t seq) {
     }
   }
   if (t) {
+    if (!t->lcache) {
+      t->lcache = t->lcache0;
+      t->lcache_mask = LW_LCACHE_SIZE - 1;
+    }
     t->seq = seq;
     t->tid = (pid_t)syscall(SYS_gettid);
     t->live = true;
@@ -89,6 +92,7 @@ static void clear_caches(lw_thread_t *t) {
     lw_free(e, sizeof *e);
   }
   lw_u64map_clear(&t->chains);
+  memset(t->chain_front, 0, sizeof t->chain_front);
   lw_u64map_clear(&t->sites);
   lw_u64map_clear(&t->conds);
 }
@@ -110,6 +114,12 @@ static void free_old_held(lw_thread_t *t) {
 
 void lw_thread_release(lw_thread_t *t) {
   clear_caches(t);
+  if (t->lcache != t->lcache0) {
+    lw_free(t->lcache, (t->lcache_mask + 1) * sizeof *t->lcache);
+    t->lcache = t->lcache0;
+    t->lcache_mask = LW_LCACHE_SIZE - 1;
+  }
+  memset(t->lcache0, 0, sizeof t->lcache0);
   lw_ilock_acquire(&threads_lock); /* no deadlock search may be reading t now */
   free_old_held(t);
   lw_free(t->held, (size_t)t->cap_held * sizeof *t->held);
@@ -123,6 +133,21 @@ void lw_thread_release(lw_thread_t *t) {
   t->next_free = free_threads;
   free_threads = t;
   lw_ilock_release(&threads_lock);
+}
+
+void lw_thread_tune_lcache(lw_thread_t *t) {
+  uint32_t misses = t->lcache_misses;
+  t->lcache_misses = 0;
+  uint32_t size = t->lcache_mask + 1;
+  /* more than one miss in eight acquisitions over the last window: four times the room */
+  if (misses < (LW_TUNE_WINDOW >> 3) || size >= LW_LCACHE_MAX) return;
+  uint32_t nsize = size * 4;
+  lw_lcache_t *n = lw_alloc(nsize * sizeof *n);
+  if (!n) return;
+  lw_lcache_t *old = t->lcache;
+  t->lcache = n; /* entries refill from the registry */
+  t->lcache_mask = nsize - 1;
+  if (old != t->lcache0) lw_free(old, size * sizeof *old);
 }
 
 bool lw_thread_reserve_held(lw_thread_t *t) {
@@ -167,6 +192,7 @@ void lw_thread_trim_orders(lw_thread_t *t) {
     lw_free(e, sizeof *e);
   }
   lw_u64map_clear(&t->chains);
+  memset(t->chain_front, 0, sizeof t->chain_front);
   t->flush_mark = retired;
 }
 
@@ -208,6 +234,7 @@ void lw_thread_stats(uint64_t *threads, uint64_t *acquisitions, uint64_t *fast_h
   uint64_t acq = gone_acq, fast = gone_fast, b = (uint64_t)cap_infos * sizeof *infos;
   for (lw_thread_t *t = all_threads; t; t = t->next_all) {
     b += sizeof *t + (uint64_t)t->cap_held * sizeof *t->held;
+    if (t->lcache != t->lcache0) b += (uint64_t)(t->lcache_mask + 1) * sizeof *t->lcache;
     b += lw_u64map_bytes(&t->chains) + lw_u64map_bytes(&t->sites) + lw_u64map_bytes(&t->conds);
     b += (uint64_t)HASH_COUNT(t->edges) * sizeof(struct lw_pub_edge);
     if (t->edges) b += (uint64_t)t->edges->hh.tbl->num_buckets * sizeof(UT_hash_bucket);

@@ -19,8 +19,7 @@ typedef struct lw_held {
   lw_lock_t *rec;
   uint64_t id;
   uint64_t chain; /* rolling hash of the held stack up to and including this entry */
-  uintptr_t pc;   /* return address of the acquiring call */
-  uint32_t stack; /* depot id of the stack at the first acquisition from pc */
+  uint32_t stack; /* depot id of the stack at the first acquisition from its call site */
   uint32_t count; /* acquisitions by the owner (recursive locks) */
   uint32_t foreign; /* the lock's foreign_unlocks when it was taken */
   struct lw_hset *set; /* the held set up to this entry, made when first needed; owned */
@@ -34,18 +33,26 @@ struct lw_pub_edge; /* uthash entry, thread.c */
 /* The fast path's caches: lock address -> record, and call site -> stack. */
 #define LW_LCACHE_SIZE 64
 #define LW_SCACHE_SIZE 64
+#define LW_CHAIN_FRONT_SIZE 64
 typedef struct lw_lcache {
   uintptr_t addr;
   lw_lock_t *rec;
-  uint64_t id; /* valid while rec->id still equals it */
+  uint64_t id;      /* valid while rec->id still equals it */
+  uintptr_t pc;     /* the call site this lock was last taken from, and its stack */
+  uint64_t context; /* the last chain key validated for this lock (0: none) */
+  uint32_t stack;
+  uint8_t type;
 } lw_lcache_t;
 typedef struct lw_scache {
   uintptr_t pc;
   uint32_t stack;
 } lw_scache_t;
 
-static inline uint32_t lw_lcache_index(uintptr_t addr) {
-  return (uint32_t)((addr >> 3) ^ (addr >> 9)) & (LW_LCACHE_SIZE - 1);
+/* The lock cache grows (to LW_LCACHE_MAX entries) for threads that use many locks. */
+#define LW_LCACHE_MAX 4096
+#define LW_TUNE_WINDOW 65536 /* acquisitions between looks at the miss rate (a power of two) */
+static inline uint32_t lw_lcache_index(uintptr_t addr, uint32_t mask) {
+  return (uint32_t)((addr >> 3) ^ (addr >> 13)) & mask;
 }
 static inline uint32_t lw_scache_index(uintptr_t pc) {
   return (uint32_t)(pc ^ (pc >> 6)) & (LW_SCACHE_SIZE - 1);
@@ -56,8 +63,12 @@ typedef struct lw_thread {
   lw_held_t *held;
   uint32_t nheld, cap_held;
   uint64_t acquisitions, fast_hits;
-  lw_lcache_t lcache[LW_LCACHE_SIZE];
+  lw_lcache_t *lcache; /* lcache_mask + 1 entries: lcache0, or a grown array */
+  uint32_t lcache_mask;
+  uint32_t lcache_misses; /* since the last look at the miss rate */
+  lw_lcache_t lcache0[LW_LCACHE_SIZE];
   lw_scache_t scache[LW_SCACHE_SIZE];
+  uint64_t chain_front[LW_CHAIN_FRONT_SIZE]; /* recent chain-cache hits, direct-mapped */
   uint32_t seq; /* lockwatch thread number, T<seq> in reports; 0 is the first thread */
   pid_t tid;
   lw_u64map_t chains;        /* acquisition keys already validated */
@@ -83,10 +94,14 @@ typedef struct lw_thread {
   struct lw_old_held *old_held;
 } lw_thread_t;
 
-/* The calling thread's state (NULL until its first lock operation). */
-extern __thread lw_thread_t *lw_tls_self __attribute__((tls_model("initial-exec")));
-/* Non-zero while the calling thread runs lockwatch code. */
-extern __thread int lw_tls_guard __attribute__((tls_model("initial-exec")));
+/* Thread-local words of the fast path, together so one TLS offset reaches both. */
+struct lw_tls {
+  int guard;          /* non-zero while the thread runs lockwatch code */
+  lw_thread_t *self;  /* the thread's state (NULL until its first lock operation) */
+};
+extern __thread struct lw_tls lw_tls __attribute__((tls_model("initial-exec")));
+#define lw_tls_guard (lw_tls.guard)
+#define lw_tls_self (lw_tls.self)
 
 /*
  * Numbers a thread about to be created by thread parent (seq + 1; 0 if
@@ -105,6 +120,12 @@ lw_thread_t *lw_thread_create(uint32_t seq);
 
 /* Returns t's state to the free list; t must not be used afterwards. */
 void lw_thread_release(lw_thread_t *t);
+
+/*
+ * Called now and then by the fast path: grows t's lock cache when it misses
+ * often (a thread cycling over more locks than it holds entries).
+ */
+void lw_thread_tune_lcache(lw_thread_t *t);
 
 /* Makes room for one more held entry; returns false on OOM. */
 bool lw_thread_reserve_held(lw_thread_t *t);

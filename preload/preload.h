@@ -10,6 +10,7 @@
 #include <threads.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/single_threaded.h>
 #include <time.h>
 
 #include "../lib/core.h"
@@ -100,8 +101,12 @@ int lw_wait_slices(lw_thread_t *t, lw_acq_t *a, void *lock, lw_timed_fn timed, c
   lw_acq_t a;                                                                              \
   lw_acquire_before(t, &a, (uintptr_t)(lock), type, kind, mode, 0, LW_RET_PC());            \
   lw_leave();                                                                              \
-  int rc = try_call;                                                                       \
-  if (rc == (busy)) rc = lw_wait_slices(t, &a, (void *)(lock), timed, clock);              \
+  int rc;                                                                                  \
+  if (__libc_single_threaded) { /* nobody to wait for (glibc's lock skips atomics then) */ \
+    rc = call;                                                                             \
+  } else if ((rc = try_call) == (busy)) {                                                  \
+    rc = lw_wait_slices(t, &a, (void *)(lock), timed, clock);                              \
+  }                                                                                        \
   lw_tls_guard = 1;                                                                        \
   lw_acquire_after(t, &a, ok(rc));                                                         \
   lw_leave();                                                                              \
