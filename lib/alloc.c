@@ -28,6 +28,21 @@ static lw_ilock_t alloc_lock = LW_ILOCK_INIT;
 static struct lw_free_block *free_lists[LW_NCLASSES];
 static char *chunk_cur, *chunk_end;
 static _Atomic size_t mapped_bytes;
+static size_t limit_bytes;
+static void (*exhausted_hook)(void);
+static _Atomic int exhausted;
+__thread int lw_alloc_unlimited __attribute__((tls_model("initial-exec")));
+
+void lw_alloc_set_limit(size_t bytes, void (*hook)(void)) {
+  limit_bytes = bytes;
+  exhausted_hook = hook;
+}
+
+int lw_alloc_exhausted(void) { return atomic_load_explicit(&exhausted, memory_order_relaxed); }
+
+static void refused(void) {
+  if (!atomic_exchange(&exhausted, 1) && exhausted_hook) exhausted_hook();
+}
 
 static size_t page_round(size_t n) { return (n + 4095) & ~(size_t)4095; }
 
@@ -38,8 +53,16 @@ static int class_of(size_t n) {
 }
 
 static void *map_pages(size_t n) {
+  if (limit_bytes && !lw_alloc_unlimited &&
+      atomic_load_explicit(&mapped_bytes, memory_order_relaxed) + n > limit_bytes) {
+    refused();
+    return NULL;
+  }
   void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) return NULL;
+  if (p == MAP_FAILED) {
+    refused();
+    return NULL;
+  }
   atomic_fetch_add_explicit(&mapped_bytes, n, memory_order_relaxed);
   return p;
 }

@@ -29,7 +29,18 @@ static void release_witness(lw_witness_t *w);
 static lw_u64map_t seen_cycles; /* signatures of reported cycles; under graph.lock */
 static _Atomic int finished;
 
+static void memory_exhausted(void) {
+  char msg[200];
+  if (lw_opt.max_memory_mb)
+    snprintf(msg, sizeof msg, "memory limit reached (max_memory_mb=%ld): new locks and orders "
+             "are no longer checked", lw_opt.max_memory_mb);
+  else
+    snprintf(msg, sizeof msg, "out of memory: new locks and orders are no longer checked");
+  lw_output_message(msg);
+}
+
 void lw_core_init(void) {
+  lw_alloc_set_limit((size_t)lw_opt.max_memory_mb << 20, memory_exhausted);
   lw_graph_init(&graph);
   lw_graph_witness_release = release_witness;
   lw_u64map_init(&seen_cycles, false);
@@ -414,6 +425,7 @@ void lw_core_stats(lw_stats_t *s) {
   lw_thread_stats(&s->threads, &s->acquisitions, &s->fast_path_hits, &thr_bytes);
   s->stacks = lw_depot_count(&lw_stacks, NULL);
   s->bytes = lw_alloc_mapped();
+  s->memory_exhausted = (uint64_t)lw_alloc_exhausted();
   (void)lw_report_suppressed(&ns);
   s->suppressed = ns;
 }
@@ -502,6 +514,7 @@ static void write_json(const lw_report_t *reports) {
 int lw_core_finish(int status, bool status_known) {
   int expected = 0;
   if (!atomic_compare_exchange_strong(&finished, &expected, 1)) return status;
+  lw_alloc_unlimited = 1; /* the document is written whatever memory_mb says */
   if (lw_opt.dump_at_exit) lw_core_dump("at exit");
   uint32_t n;
   const lw_report_t *reports = lw_report_stored(&n);

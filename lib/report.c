@@ -49,7 +49,10 @@ bool lw_report_add_event(lw_report_t *r, unsigned what, uint32_t thread, int32_t
                          unsigned mode, uint32_t stack) {
   if (r->nevents == r->cap_events) {
     uint32_t cap = r->cap_events ? r->cap_events * 2 : 4;
+    int unlimited = lw_alloc_unlimited;
+    lw_alloc_unlimited = 1;
     void *p = lw_realloc(r->events, r->cap_events * sizeof *r->events, cap * sizeof *r->events);
+    lw_alloc_unlimited = unlimited;
     if (!p) return false;
     r->events = p;
     r->cap_events = cap;
@@ -58,7 +61,18 @@ bool lw_report_add_event(lw_report_t *r, unsigned what, uint32_t thread, int32_t
   return true;
 }
 
+static lw_report_t *lw_report_new_unlimited(unsigned kind, uint32_t nlocks, uint32_t nedges);
+
 lw_report_t *lw_report_new(unsigned kind, uint32_t nlocks, uint32_t nedges) {
+  /* a report is written even when memory_mb is reached: the limit is on learning */
+  int unlimited = lw_alloc_unlimited;
+  lw_alloc_unlimited = 1;
+  lw_report_t *r = lw_report_new_unlimited(kind, nlocks, nedges);
+  lw_alloc_unlimited = unlimited;
+  return r;
+}
+
+static lw_report_t *lw_report_new_unlimited(unsigned kind, uint32_t nlocks, uint32_t nedges) {
   lw_report_t *r = lw_alloc(sizeof *r);
   if (!r) return NULL;
   r->kind = kind;
@@ -102,10 +116,13 @@ static uint32_t nstored, nsuppressed;
 static _Atomic uint32_t next_seq = 1;
 
 bool lw_report_submit(lw_report_t *r) {
+  int unlimited = lw_alloc_unlimited;
+  lw_alloc_unlimited = 1;
   r->seq = atomic_fetch_add_explicit(&next_seq, 1, memory_order_relaxed);
   r->suppressed_by = lw_suppress_count() ? lw_suppress_match(r) : NULL;
   bool reported = r->suppressed_by == NULL;
   lw_report_sink(r);
+  lw_alloc_unlimited = unlimited;
   return reported;
 }
 

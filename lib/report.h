@@ -164,6 +164,7 @@ typedef struct lw_stats {
   uint64_t stacks;
   uint64_t bytes; /* mapped by lockwatch */
   uint64_t suppressed; /* reports a suppression matched */
+  uint64_t memory_exhausted; /* 1 once lockwatch's memory ran out (max_memory_mb or the kernel) */
 } lw_stats_t;
 
 typedef struct lw_run_info {

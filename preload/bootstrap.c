@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <link.h>
+#include <sys/auxv.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/alloc.h"
 #include "../lib/options.h"
 #include "../lib/output.h"
 #include "../lib/stack.h"
@@ -40,6 +42,7 @@ LW_GLIBC_ALIAS(int, __pthread_mutex_destroy, (pthread_mutex_t *))
 #undef LW_INTERCEPT
 
 int lw_active;
+pid_t lw_preload_pid;
 
 static _Atomic int resolve_state; /* 0 not yet, 1 in progress, 2 done */
 static __thread int resolving __attribute__((tls_model("initial-exec")));
@@ -173,8 +176,40 @@ static void start_dump_thread(void) {
 }
 
 static void fork_child(void) {
+  lw_preload_pid = getpid();
   lw_core_fork_child();
   start_dump_thread(); /* threads do not survive fork */
+}
+
+/* follow_exec=0: programs this one executes run without lockwatch. */
+static void stop_following_exec(void) {
+  Dl_info self;
+  const char *preload = getenv("LD_PRELOAD");
+  if (!preload || !dladdr((void *)stop_following_exec, &self) || !self.dli_fname) return;
+  const char *me = strrchr(self.dli_fname, '/');
+  me = me ? me + 1 : self.dli_fname;
+  size_t n = strlen(preload);
+  char *kept = lw_alloc(n + 1);
+  if (!kept) return;
+  size_t k = 0;
+  for (const char *p = preload; *p;) { /* entries are separated by ':' or spaces */
+    size_t len = strcspn(p, ": ");
+    const char *base = p;
+    for (size_t i = 0; i < len; i++)
+      if (p[i] == '/') base = p + i + 1;
+    size_t blen = len - (size_t)(base - p);
+    if (len && !(blen == strlen(me) && strncmp(base, me, blen) == 0)) {
+      if (k) kept[k++] = ':';
+      memcpy(kept + k, p, len);
+      k += len;
+    }
+    p += len;
+    while (*p == ':' || *p == ' ') p++;
+  }
+  kept[k] = 0;
+  if (k) setenv("LD_PRELOAD", kept, 1);
+  else unsetenv("LD_PRELOAD");
+  lw_free(kept, n + 1);
 }
 
 /* ---- start and end -------------------------------------------------------- */
@@ -271,6 +306,11 @@ __attribute__((constructor)) static void lockwatch_init(void) {
   start_dump_thread();
   lw_thread_t *t = lw_core_thread();
   (void)t; /* the main thread keeps its state until exit */
+  lw_preload_pid = getpid();
+  if (getauxval(AT_SECURE)) { /* setuid or setgid: write no file, whatever the options say */
+    lw_opt.log_path = lw_opt.json_path = "";
+  }
+  if (!lw_opt.follow_exec) stop_following_exec();
   if (lw_opt.verbosity >= 3) {
     snprintf(err, sizeof err, "watching pid %d", (int)getpid());
     lw_output_message(err);

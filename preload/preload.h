@@ -26,8 +26,11 @@
 #include "intercepts.inc"
 #undef LW_INTERCEPT
 
-/* Non-zero between the end of our constructor and the start of our destructor. */
+/* Non-zero from the end of our constructor until the run's bookkeeping ends. */
 extern int lw_active;
+
+/* The process lockwatch serves (updated in a fork child): a vfork child differs. */
+extern pid_t lw_preload_pid;
 
 /* Resolves every real function; safe to call from any wrapper, any number of times. */
 void lw_preload_resolve(void);

@@ -1,0 +1,91 @@
+/*
+ * wrap_process.c - the ends of a process that skip exit(): _exit, _Exit and
+ * quick_exit (stress-ng's workers leave with _exit), and dlclose, which
+ * unmaps a library whose static locks must then end.
+ */
+#include <link.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/alloc.h"
+#include "preload.h"
+
+/*
+ * Writes the JSON document and returns the status to exit with. Does nothing
+ * in a vfork child, which shares the parent's memory until it execs.
+ */
+static int finish_now(int status) {
+  if (!lw_active || lw_tls_guard || getpid() != lw_preload_pid) return status;
+  lw_tls_guard++;
+  lw_active = 0;
+  status = lw_core_finish(status, true);
+  lw_tls_guard--;
+  return status;
+}
+
+LW_EXPORT void _exit(int status) {
+  status = finish_now(status);
+  LW_REAL(_exit)(status);
+  __builtin_unreachable();
+}
+
+LW_EXPORT void _Exit(int status) {
+  status = finish_now(status);
+  LW_REAL(_Exit)(status);
+  __builtin_unreachable();
+}
+
+LW_EXPORT void quick_exit(int status) {
+  status = finish_now(status);
+  LW_REAL(quick_exit)(status);
+  __builtin_unreachable();
+}
+
+/* The writable segments of loaded objects, to see which ones dlclose unmapped. */
+struct segment {
+  uintptr_t base, lo, hi;
+};
+struct segments {
+  struct segment *v;
+  size_t n, cap;
+};
+
+static int collect(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  struct segments *s = data;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W)) continue;
+    if (s->n == s->cap) {
+      size_t cap = s->cap ? s->cap * 2 : 64;
+      void *p = lw_realloc(s->v, s->cap * sizeof *s->v, cap * sizeof *s->v);
+      if (!p) return 1;
+      s->v = p;
+      s->cap = cap;
+    }
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+    s->v[s->n++] = (struct segment){info->dlpi_addr, lo, lo + ph->p_memsz};
+  }
+  return 0;
+}
+
+LW_EXPORT int dlclose(void *handle) {
+  lw_thread_t *t = lw_enter();
+  if (!t) return LW_REAL(dlclose)(handle);
+  struct segments before = {0}, after = {0};
+  dl_iterate_phdr(collect, &before);
+  lw_leave();
+  int rc = LW_REAL(dlclose)(handle);
+  lw_tls_guard = 1;
+  dl_iterate_phdr(collect, &after);
+  for (size_t i = 0; i < before.n; i++) {
+    bool kept = false;
+    for (size_t k = 0; k < after.n && !kept; k++)
+      kept = after.v[k].base == before.v[i].base && after.v[k].lo == before.v[i].lo;
+    if (!kept) lw_memory_released(t, before.v[i].lo, before.v[i].hi - before.v[i].lo);
+  }
+  lw_free(before.v, before.cap * sizeof *before.v);
+  lw_free(after.v, after.cap * sizeof *after.v);
+  lw_leave();
+  return rc;
+}
