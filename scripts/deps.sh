@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(cmake make gcc g++ pkg-config uthash-dev check libdw-dev libelf-dev
-          libjson-c-dev python3)
+          libjson-c-dev python3 graphviz)
 
 missing=()
 for p in "${packages[@]}"; do

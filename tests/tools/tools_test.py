@@ -1,0 +1,1147 @@
+#!/usr/bin/env python3
+"""tools_test.py - end-to-end tests of the lockwatch command and its install.
+
+Usage:
+  tools_test.py --lockwatch CMD --preload LIB [paths...] CASE
+
+Runs one CASE (see CASES at the bottom) in a private temporary directory.
+Exit status: 0 if the case passed; 1 (after saying what was expected and
+what was found) if not; 77 if it cannot run here (a missing program such as
+Graphviz's dot or dpkg-deb); 2 on a bad command line.
+
+The demo `bank --variant=naive` has a lock-order inversion, `--variant=ordered`
+is clean, and `--deadlock` really deadlocks (run only under lockwatch, which
+ends it with a deadlock report). Stdlib only.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+SKIP = 77
+INV = "lock-order-inversion"
+TEXT_BLOCK_RE = re.compile(r"^==================\n.*?^==================\n", re.M | re.S)
+SUMMARY_LINE_RE = re.compile(
+    r"^lockwatch: (?P<reports>\d+) reports?, (?P<suppressed>\d+) suppressed, from "
+    r"(?P<procs>\d+) process(?:es)?; exit status (?P<status>\d+)", re.M)
+
+
+class Failure(Exception):
+    """An expectation did not hold."""
+
+
+class Skip(Exception):
+    """The case cannot run here."""
+
+
+# ---- helpers ----------------------------------------------------------------------
+
+
+class Ctx:
+    """Paths given on the command line, and the case's temporary directory."""
+
+    def __init__(self, args, tmp):
+        self.lw = args.lockwatch
+        self.preload = args.preload
+        self.bank = args.bank
+        self.misuse = args.misuse
+        self.noop = args.noop
+        self.src = args.source_dir
+        self.build = args.build_dir
+        self.cmake = args.cmake
+        self.ctest = args.ctest
+        self.cpack = args.cpack
+        self.version = args.version
+        self.tmp = tmp
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+
+def clean_env(env=None):
+    """The environment for a command: ours without any lockwatch set-up, plus env."""
+    full_env = dict(os.environ)
+    for k in ("LD_PRELOAD", "LOCKWATCH_OPTIONS", "LOCKWATCH_PRELOAD"):
+        full_env.pop(k, None)
+    full_env.update(env or {})
+    return full_env
+
+
+def run(cmd, env=None, timeout=60, cwd=None):
+    """Runs cmd; returns the CompletedProcess (text output captured)."""
+    full_env = clean_env(env)
+    try:
+        return subprocess.run(cmd, env=full_env, cwd=cwd, timeout=timeout, text=True,
+                              errors="replace", stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except subprocess.TimeoutExpired as e:
+        raise Failure(f"{cmd} did not end within {timeout} s; stderr so far:\n{e.stderr}")
+
+
+def show(p):
+    return (f"command: {p.args}\nexit status: {p.returncode}\n--- stdout ---\n{p.stdout}"
+            f"--- stderr ---\n{p.stderr}")
+
+
+def expect(cond, what, p=None):
+    if not cond:
+        raise Failure(what + ("\n" + show(p) if p is not None else ""))
+
+
+def expect_status(p, status):
+    expect(p.returncode == status, f"expected exit status {status}, got {p.returncode}", p)
+
+
+def expect_one_error_line(p, *needles, status=None):
+    """stderr is exactly one line, starting 'lockwatch: ', containing every needle."""
+    if status is not None:
+        expect_status(p, status)
+    lines = p.stderr.splitlines()
+    expect(len(lines) == 1, f"expected exactly one line on stderr, got {len(lines)}", p)
+    expect(lines[0].startswith("lockwatch: "), "the error line must start with 'lockwatch: '", p)
+    for n in needles:
+        expect(n in lines[0], f"the error line must contain {n!r}", p)
+
+
+def load_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise Failure(f"cannot load {path}: {e}")
+
+
+def summary_line(p):
+    """The counts line of lockwatch run, as a dict of ints."""
+    m = list(SUMMARY_LINE_RE.finditer(p.stderr))
+    expect(len(m) == 1, "expected one counts line 'lockwatch: N reports, M suppressed, from K "
+           "processes; exit status S' on stderr", p)
+    return {k: int(v) for k, v in m[0].groupdict().items()}
+
+
+def need_bank(ctx):
+    if not ctx.bank:
+        raise Skip("the demos were not built")
+
+
+def lw_run(ctx, *args, env=None, timeout=60):
+    return run([ctx.lw, "run"] + list(args), env=env, timeout=timeout)
+
+
+def naive_doc(ctx, name="naive.json"):
+    """Runs the naive bank under lockwatch run --json; returns the document's path."""
+    out = ctx.path(name)
+    p = lw_run(ctx, "--json", out, "--", ctx.bank, "--variant=naive")
+    expect_status(p, 66)
+    return out
+
+
+def marker_line(path, marker):
+    """Line number of the one /* MARKER */ comment in path."""
+    with open(path, encoding="utf-8") as f:
+        hits = [i + 1 for i, line in enumerate(f) if f"/* {marker} */" in line]
+    if len(hits) != 1:
+        raise Failure(f"marker /* {marker} */ must occur once in {path}, found {len(hits)}")
+    return hits[0]
+
+
+def check_merged(doc, nprocs_min=1):
+    """The merged document of lockwatch run: the runtime's schema plus processes and pids."""
+    expect(doc.get("tool") == "lockwatch", f"tool is {doc.get('tool')!r}")
+    for key in ("version", "pid", "program", "argv", "processes", "reports", "suppressed", "stats"):
+        expect(key in doc, f"the merged document has no {key!r}")
+    procs = doc["processes"]
+    expect(isinstance(procs, list) and len(procs) >= nprocs_min,
+           f"expected at least {nprocs_min} processes, got {procs!r}")
+    pids = set()
+    for pr in procs:
+        expect(set(pr) >= {"pid", "program", "argv"}, f"process entry {pr!r} lacks a field")
+        expect(isinstance(pr["pid"], int) and isinstance(pr["argv"], list), f"bad process {pr!r}")
+        pids.add(pr["pid"])
+    expect(doc["pid"] == procs[0]["pid"], "the top-level pid must be the first process's")
+    for r in doc["reports"] + doc["suppressed"]:
+        expect(isinstance(r.get("pid"), int) and r["pid"] in pids,
+               f"report {r.get('id')} has pid {r.get('pid')!r}, not one of the processes {pids}")
+    return pids
+
+
+# ---- SARIF 2.1.0: the parts of the schema lockwatch uses, checked by structure --------------
+
+# Properties the SARIF 2.1.0 schema allows on each object lockwatch writes
+# (the schema sets additionalProperties: false on them).
+SARIF_KEYS = {
+    "log": {"$schema", "version", "runs", "inlineExternalProperties", "properties"},
+    "run": {"tool", "invocations", "conversion", "language", "versionControlProvenance",
+            "originalUriBaseIds", "artifacts", "logicalLocations", "graphs", "results",
+            "automationDetails", "runAggregates", "baselineGuid", "redactionTokens",
+            "defaultEncoding", "defaultSourceLanguage", "newlineSequences", "columnKind",
+            "externalPropertyFileReferences", "threadFlowLocations", "taxonomies", "addresses",
+            "translations", "policies", "webRequests", "webResponses", "specialLocations",
+            "properties"},
+    "tool": {"driver", "extensions", "properties"},
+    "driver": {"guid", "name", "organization", "product", "productSuite", "shortDescription",
+               "fullDescription", "fullName", "version", "semanticVersion", "dottedQuadFileVersion",
+               "releaseDateUtc", "downloadUri", "informationUri", "globalMessageStrings",
+               "notifications", "rules", "taxa", "locations", "language", "contents",
+               "isComprehensive", "localizedDataSemanticVersion",
+               "minimumRequiredLocalizedDataSemanticVersion", "associatedComponent",
+               "translationMetadata", "supportedTaxonomies", "properties"},
+    "rule": {"id", "deprecatedIds", "guid", "deprecatedGuids", "name", "deprecatedNames",
+             "shortDescription", "fullDescription", "messageStrings", "defaultConfiguration",
+             "helpUri", "help", "relationships", "properties"},
+    "config": {"enabled", "level", "rank", "parameters", "properties"},
+    "mfmessage": {"text", "markdown", "properties"},
+    "message": {"text", "markdown", "id", "arguments", "properties"},
+    "result": {"ruleId", "ruleIndex", "rule", "kind", "level", "message", "analysisTarget",
+               "locations", "guid", "correlationGuid", "occurrenceCount", "partialFingerprints",
+               "fingerprints", "stacks", "codeFlows", "graphs", "graphTraversals",
+               "relatedLocations", "suppressions", "baselineState", "rank", "attachments",
+               "hostedViewerUri", "workItemUris", "provenance", "fixes", "taxa",
+               "webRequest", "webResponse", "properties"},
+    "location": {"id", "physicalLocation", "logicalLocations", "message", "annotations",
+                 "relationships", "properties"},
+    "physical": {"address", "artifactLocation", "region", "contextRegion", "properties"},
+    "artifact": {"uri", "uriBaseId", "index", "description", "properties"},
+    "region": {"startLine", "startColumn", "endLine", "endColumn", "charOffset", "charLength",
+               "byteOffset", "byteLength", "snippet", "message", "sourceLanguage", "properties"},
+    "logical": {"name", "index", "fullyQualifiedName", "decoratedName", "parentIndex", "kind",
+                "properties"},
+}
+URI_REF_RE = re.compile(r"^[A-Za-z0-9\-._~/%:@!$&'()*+,;=?#]+$")
+ABS_URI_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def sarif_obj(o, kind, where):
+    if not isinstance(o, dict):
+        raise Failure(f"SARIF: {where} must be an object, is {type(o).__name__}")
+    extra = set(o) - SARIF_KEYS[kind]
+    if extra:
+        raise Failure(f"SARIF: {where} has properties the 2.1.0 schema does not allow: {extra}")
+    return o
+
+
+def sarif_text(o, where, kind="mfmessage"):
+    sarif_obj(o, kind, where)
+    if not isinstance(o.get("text"), str) or not o["text"]:
+        raise Failure(f"SARIF: {where}.text must be a non-empty string")
+
+
+def sarif_props(o, where):
+    props = o.get("properties")
+    if props is None:
+        return
+    if not isinstance(props, dict):
+        raise Failure(f"SARIF: {where}.properties must be an object")
+    tags = props.get("tags")
+    if tags is not None and (not isinstance(tags, list) or len(set(tags)) != len(tags)
+                             or not all(isinstance(t, str) for t in tags)):
+        raise Failure(f"SARIF: {where}.properties.tags must be unique strings")
+
+
+def sarif_location(loc, where, base_ids, need_region=True):
+    sarif_obj(loc, "location", where)
+    phys = sarif_obj(loc.get("physicalLocation"), "physical", where + ".physicalLocation")
+    art = sarif_obj(phys.get("artifactLocation"), "artifact",
+                    where + ".physicalLocation.artifactLocation")
+    uri = art.get("uri")
+    if not isinstance(uri, str) or not URI_REF_RE.match(uri):
+        raise Failure(f"SARIF: {where}: artifactLocation.uri {uri!r} is not a URI reference")
+    if "uriBaseId" in art:
+        if art["uriBaseId"] not in base_ids:
+            raise Failure(f"SARIF: {where}: uriBaseId {art['uriBaseId']!r} is not defined in "
+                          f"run.originalUriBaseIds {sorted(base_ids)}")
+        if ABS_URI_RE.match(uri) or uri.startswith("/"):
+            raise Failure(f"SARIF: {where}: a uri with a uriBaseId must be relative: {uri!r}")
+    if need_region or "region" in phys:
+        region = sarif_obj(phys.get("region"), "region", where + ".physicalLocation.region")
+        line = region.get("startLine")
+        if not isinstance(line, int) or isinstance(line, bool) or line < 1:
+            raise Failure(f"SARIF: {where}: region.startLine must be an integer >= 1, "
+                          f"is {line!r}")
+        col = region.get("startColumn", 1)
+        if not isinstance(col, int) or col < 1:
+            raise Failure(f"SARIF: {where}: region.startColumn must be an integer >= 1")
+    for i, ll in enumerate(loc.get("logicalLocations", [])):
+        sarif_obj(ll, "logical", f"{where}.logicalLocations[{i}]")
+    if "message" in loc:
+        sarif_text(loc["message"], where + ".message", "message")
+    if "id" in loc and (not isinstance(loc["id"], int) or loc["id"] < 0):
+        raise Failure(f"SARIF: {where}.id must be an integer >= 0")
+
+
+def check_sarif(log, want_results=None):
+    """Checks log against the SARIF 2.1.0 rules lockwatch's output must follow."""
+    sarif_obj(log, "log", "the log")
+    if log.get("version") != "2.1.0":
+        raise Failure(f"SARIF: version must be '2.1.0', is {log.get('version')!r}")
+    if not isinstance(log.get("$schema"), str) or not log["$schema"].startswith("https://"):
+        raise Failure("SARIF: $schema must be the https URI of the 2.1.0 schema")
+    runs = log.get("runs")
+    if not isinstance(runs, list) or len(runs) != 1:
+        raise Failure("SARIF: runs must be an array of one run")
+    run_ = sarif_obj(runs[0], "run", "runs[0]")
+    tool = sarif_obj(run_.get("tool"), "tool", "runs[0].tool")
+    driver = sarif_obj(tool.get("driver"), "driver", "runs[0].tool.driver")
+    if driver.get("name") != "lockwatch":
+        raise Failure(f"SARIF: tool.driver.name must be 'lockwatch', is {driver.get('name')!r}")
+    if not isinstance(driver.get("version"), str) or not driver["version"]:
+        raise Failure("SARIF: tool.driver.version must be a non-empty string")
+    if not isinstance(driver.get("informationUri"), str) or \
+            not ABS_URI_RE.match(driver["informationUri"]):
+        raise Failure("SARIF: tool.driver.informationUri must be an absolute URI")
+    rules = driver.get("rules")
+    if not isinstance(rules, list) or not rules:
+        raise Failure("SARIF: tool.driver.rules must be a non-empty array")
+    ids = []
+    for i, rule in enumerate(rules):
+        sarif_obj(rule, "rule", f"rules[{i}]")
+        if not isinstance(rule.get("id"), str) or not rule["id"]:
+            raise Failure(f"SARIF: rules[{i}].id must be a non-empty string")
+        ids.append(rule["id"])
+        sarif_text(rule.get("shortDescription"), f"rules[{i}].shortDescription")
+        for key in ("fullDescription", "help"):
+            if key in rule:
+                sarif_text(rule[key], f"rules[{i}].{key}")
+        if "defaultConfiguration" in rule:
+            conf = sarif_obj(rule["defaultConfiguration"], "config",
+                             f"rules[{i}].defaultConfiguration")
+            if conf.get("level", "warning") not in ("none", "note", "warning", "error"):
+                raise Failure(f"SARIF: rules[{i}].defaultConfiguration.level is invalid")
+        sarif_props(rule, f"rules[{i}]")
+    if len(set(ids)) != len(ids):
+        raise Failure(f"SARIF: rule ids must be unique: {ids}")
+    base_ids = set()
+    if "originalUriBaseIds" in run_:
+        for name, base in run_["originalUriBaseIds"].items():
+            sarif_obj(base, "artifact", f"originalUriBaseIds.{name}")
+            uri = base.get("uri", "")
+            if not ABS_URI_RE.match(uri) or not uri.endswith("/"):
+                raise Failure(f"SARIF: originalUriBaseIds.{name}.uri must be an absolute URI "
+                              f"ending in '/', is {uri!r}")
+            base_ids.add(name)
+    results = run_.get("results")
+    if not isinstance(results, list):
+        raise Failure("SARIF: runs[0].results must be an array")
+    for i, res in enumerate(results):
+        where = f"results[{i}]"
+        sarif_obj(res, "result", where)
+        if res.get("ruleId") not in ids:
+            raise Failure(f"SARIF: {where}.ruleId {res.get('ruleId')!r} is not among the rules")
+        if "ruleIndex" in res and (not isinstance(res["ruleIndex"], int) or
+                                   not 0 <= res["ruleIndex"] < len(rules) or
+                                   rules[res["ruleIndex"]]["id"] != res["ruleId"]):
+            raise Failure(f"SARIF: {where}.ruleIndex does not point at rule {res['ruleId']!r}")
+        if res.get("level", "warning") not in ("none", "note", "warning", "error"):
+            raise Failure(f"SARIF: {where}.level is invalid")
+        sarif_text(res.get("message"), where + ".message", "message")
+        locs = res.get("locations")
+        if not isinstance(locs, list) or not locs:
+            raise Failure(f"SARIF: {where}.locations must be a non-empty array")
+        for k, loc in enumerate(locs):
+            sarif_location(loc, f"{where}.locations[{k}]", base_ids)
+        rel_ids = set()
+        for k, loc in enumerate(res.get("relatedLocations", [])):
+            sarif_location(loc, f"{where}.relatedLocations[{k}]", base_ids)
+            if loc.get("id") in rel_ids:
+                raise Failure(f"SARIF: {where}.relatedLocations ids must be unique")
+            rel_ids.add(loc.get("id"))
+        for key in ("fingerprints", "partialFingerprints"):
+            if key in res and not all(isinstance(v, str) for v in res[key].values()):
+                raise Failure(f"SARIF: {where}.{key} values must be strings")
+        sarif_props(res, where)
+    if want_results is not None and len(results) != want_results:
+        raise Failure(f"SARIF: expected {want_results} results, got {len(results)}")
+    return run_
+
+
+# ---- the cases --------------------------------------------------------------------------------
+
+
+def case_cli(ctx):
+    p = run([ctx.lw, "--version"])
+    expect_status(p, 0)
+    expect(p.stdout.startswith(f"lockwatch {ctx.version}\n"),
+           f"--version must print 'lockwatch {ctx.version}' first", p)
+    want = os.path.realpath(ctx.preload)
+    expect(f"preload: {want}\n" in p.stdout, f"--version must name the preload {want}", p)
+    for cmd in ("run", "report", "graph", "sarif"):
+        p = run([ctx.lw, cmd, "--help"])
+        expect_status(p, 0)
+        expect(p.stdout.startswith(f"usage: lockwatch {cmd}"), f"{cmd} --help: no usage", p)
+        expect(p.stderr == "", f"{cmd} --help must print nothing on stderr", p)
+        p2 = run([ctx.lw, "help", cmd])
+        expect(p2.returncode == 0 and p2.stdout == p.stdout, f"'help {cmd}' != '{cmd} --help'", p2)
+    p = run([ctx.lw, "run", "--help"])
+    for key in option_keys(ctx):
+        expect(re.search(rf"^  {key} ", p.stdout, re.M), f"run --help must list option {key}", p)
+    p = run([ctx.lw, "--help"])
+    expect_status(p, 0)
+    for cmd in ("run", "report", "graph", "sarif"):
+        expect(f"  {cmd} " in p.stdout, f"--help must list {cmd}", p)
+    bad = [
+        ([], "no command"),
+        (["frobnicate"], "unknown command 'frobnicate'"),
+        (["--frobnicate"], "unknown option '--frobnicate'"),
+        (["--version", "x"], "--version"),
+        (["help", "nope"], "unknown command 'nope'"),
+        (["run"], "no program"),
+        (["run", "--bogus", "--", "true"], "unknown option '--bogus'"),
+        (["run", "-x", "true"], "unknown option '-x'"),
+        (["run", "--json"], "'--json' needs a value"),
+        (["run", "--exitcode", "abc", "--", "true"], "--exitcode abc"),
+        (["run", "--exitcode", "256", "--", "true"], "--exitcode 256"),
+        (["run", "--exitcode", "-1", "--", "true"], "--exitcode -1"),
+        (["run", "--srcroot", "/x", "--", "true"], "--srcroot needs --sarif"),
+        (["run", "--json", "/nonexistent/dir/x.json", "--", "true"], "/nonexistent/dir"),
+        (["report"], "no JSON file"),
+        (["report", "--bogus", "x.json"], "unknown option '--bogus'"),
+        (["graph", "--format", "png", "x.json"], "unknown format 'png'"),
+        (["graph", "--format"], "'--format' needs a value"),
+        (["graph", "-o"], "'-o' needs a value"),
+        (["graph"], "no JSON file"),
+        (["sarif", "--srcroot"], "'--srcroot' needs a value"),
+        (["sarif", "--srcroot", "", "x.json"], "--srcroot is empty"),
+        (["sarif"], "no JSON file"),
+    ]
+    for args, needle in bad:
+        p = run([ctx.lw] + args)
+        expect_one_error_line(p, needle, status=2)
+        expect(p.stdout == "", f"{args}: nothing on stdout", p)
+
+
+def option_keys(ctx):
+    """Every key of lib/options.inc."""
+    with open(os.path.join(ctx.src, "lib", "options.inc"), encoding="utf-8") as f:
+        keys = re.findall(r"^LW_OPT_[A-Z]+\((\w+),", f.read(), re.M)
+    if len(keys) < 5:
+        raise Failure(f"found only {keys} in lib/options.inc")
+    return keys
+
+
+def case_manpage(ctx):
+    man = os.path.join(ctx.src, "docs", "lockwatch.1")
+    with open(man, encoding="utf-8") as f:
+        text = f.read()
+    expect(text.startswith(".\\\"") or text.startswith(".TH"), "docs/lockwatch.1 is not roff")
+    expect(re.search(r"^\.TH LOCKWATCH 1 ", text, re.M), "no .TH LOCKWATCH 1 line")
+    for key in option_keys(ctx):
+        expect(re.search(rf"^\.B {key}$|^\.BR? {key}\b|\\fB{key}\\fR", text, re.M),
+               f"the man page does not document LOCKWATCH_OPTIONS key {key}")
+    for cmd in ("run", "report", "graph", "sarif"):
+        expect(re.search(rf"^\.SS .*\b{cmd}\b", text, re.M), f"no .SS section for {cmd}")
+        p = run([ctx.lw, cmd, "--help"])
+        for opt in set(re.findall(r"(--[a-z][a-z-]+)", p.stdout)) - {"--help"}:
+            roff = opt.replace("-", "\\-")
+            expect(roff in text, f"the man page does not document {cmd} {opt}")
+    for word in ("LOCKWATCH_PRELOAD", "EXIT STATUS", "SARIF", "\\-\\-version",
+                 "lockwatch_add_test", "lockwatch::preload"):
+        expect(word in text, f"the man page does not mention {word}")
+    expect(f'"lockwatch {ctx.version}"' in text, f"the man page must say version {ctx.version}")
+    groff = shutil.which("groff")
+    if not groff:
+        raise Skip("groff is not installed: the man page was not formatted")
+    p = run([groff, "-man", "-ww", "-z", "-Tutf8", man])
+    expect(p.returncode == 0 and p.stderr == "", "groff warns about the man page", p)
+
+
+def write(ctx, name, data, mode="w"):
+    path = ctx.path(name)
+    with open(path, mode) as f:
+        f.write(data)
+    return path
+
+
+def case_malformed(ctx):
+    good = {"tool": "lockwatch", "version": "0.1.0", "pid": 1, "program": "/bin/x", "argv": [],
+            "reports": [], "suppressed": [], "stats": {}}
+    text = json.dumps(good, indent=2)
+    cases = [
+        ("truncated.json", text[:len(text) // 2], ["truncated.json", "truncated", "byte offset"]),
+        ("garbage.json", '{"tool": "lockwatch", "reports": [1,}',
+         ["garbage.json", "invalid JSON at byte offset 36 (line 1, column 37)"]),
+        ("lines.json", '{\n  "tool": "lockwatch",\n  "reports": tru\n}',
+         ["lines.json", "byte offset 41 (line 3, column 17)", "boolean expected"]),
+        ("trailing.json", text + "\n{}", ["trailing.json", "more data after the document"]),
+        ("nul.json", text[:10] + "\0" + text[10:], ["nul.json", "NUL", "byte offset 10"]),
+        ("empty.json", "", ["empty.json", "empty file"]),
+        ("blank.json", "  \n\n", ["blank.json", "white space"]),
+        ("other.json", json.dumps({"tool": "other", "reports": []}),
+         ["other.json", "not a lockwatch report document", '"tool": "lockwatch"']),
+        ("array.json", "[1, 2]", ["array.json", "not a lockwatch report document"]),
+        ("noreports.json", json.dumps({"tool": "lockwatch"}), ["noreports.json", '"reports"']),
+        ("badreports.json", json.dumps(dict(good, reports={"a": 1})),
+         ["badreports.json", '"reports" is not an array']),
+        ("badreport.json", json.dumps(dict(good, reports=[{"id": 1}])),
+         ["badreport.json", '"kind"']),
+        ("badedges.json", json.dumps(dict(good, reports=[{"kind": INV, "edges": 3}])),
+         ["badedges.json", "reports[0].edges is not an array"]),
+        ("badreportobj.json", json.dumps(dict(good, suppressed=[3])),
+         ["badreportobj.json", "suppressed[0] is not an object"]),
+    ]
+    cases.append(("utf8.json", '{"tool": "lockwatch", "reports": [], "x": "\udcff"}',
+                  ["utf8.json", "byte offset 43", "utf-8"]))
+    for name, data, needles in cases:
+        path = ctx.path(name)
+        with open(path, "wb") as f:
+            f.write(data.encode("utf-8", "surrogateescape"))
+        for cmd in (["report"], ["graph"], ["graph", "--format", "svg"], ["sarif"]):
+            p = run([ctx.lw] + cmd + [path])
+            expect_one_error_line(p, *needles, status=1)
+            expect(p.stdout == "", f"{cmd} {name}: nothing on stdout", p)
+    p = run([ctx.lw, "report", ctx.path("missing.json")])
+    expect_one_error_line(p, "missing.json", "No such file", status=1)
+    p = run([ctx.lw, "sarif", ctx.tmp])
+    expect_one_error_line(p, "directory", status=1)
+    # A valid document after a bad one still fails the command (no partial output).
+    ok = write(ctx, "ok.json", text)
+    p = run([ctx.lw, "report", ok, ctx.path("truncated.json")])
+    expect_one_error_line(p, "truncated.json", status=1)
+    # Hand-written documents with odd but valid content must not crash anything.
+    odd = dict(good, reports=[
+        {"kind": INV, "edges": [{"from": "M1"}, {}], "locks": [{"id": 3}], "threads": [{}]},
+        {"kind": "deadlock", "events": [{"what": "wait"}, {"what": "held", "lock": "M9"}]},
+        {"kind": "future-kind", "summary": "future-kind x.c:1",
+         "events": [{"what": "lock", "lock": "M1", "thread": "T1",
+                     "stack": [{"file": "/src/x.c", "line": 1}, 7, None]}]},
+        {"kind": "double-lock", "events": [{"what": "lock", "lock": None}]}])
+    path = write(ctx, "odd.json", json.dumps(odd))
+    for cmd in (["report"], ["graph"], ["sarif"]):
+        p = run([ctx.lw] + cmd + [path])
+        expect_status(p, 0)
+    p = run([ctx.lw, "sarif", path])
+    log = json.loads(p.stdout)
+    rule_ids = [r["id"] for r in log["runs"][0]["tool"]["driver"]["rules"]]
+    expect("future-kind" in rule_ids, "a kind lockwatch does not know must get a rule too", p)
+
+
+def case_run_naive(ctx):
+    need_bank(ctx)
+    out = ctx.path("naive.json")
+    p = lw_run(ctx, "--json", out, "--", ctx.bank, "--variant=naive")
+    expect_status(p, 66)
+    expect("total: 40000 (expected 40000)" in p.stdout, "the program's output must pass through", p)
+    s = summary_line(p)
+    expect(s == {"reports": 1, "suppressed": 0, "procs": 1, "status": 66}, f"counts {s}", p)
+    expect(re.search(r"^lockwatch: lock-order-inversion bank\.c:\d+ in transfer_naive "
+                     r"\(pid \d+, bank\)$", p.stderr, re.M),
+           "expected one line per report: kind, location, pid, program", p)
+    doc = load_json(out)
+    pids = check_merged(doc)
+    expect(len(pids) == 1, "one process", p)
+    expect([r["kind"] for r in doc["reports"]] == [INV], f"reports {doc['reports']!r}")
+    expect(os.path.basename(doc["program"]) == "bank", f"program {doc['program']!r}")
+    expect(doc["argv"][1:] == ["--variant=naive"], f"argv {doc['argv']!r}")
+    expect(doc["stats"].get("threads", 0) >= 3, f"stats {doc['stats']!r}")
+    # The private directory was removed.
+    left = [d for d in os.listdir(ctx.tmp) if d.startswith("lockwatch.")]
+    expect(not left, f"temporary directories left behind: {left}")
+
+
+def case_run_ordered(ctx):
+    need_bank(ctx)
+    out = ctx.path("ordered.json")
+    p = lw_run(ctx, "--json", out, "--", ctx.bank, "--variant=ordered")
+    expect_status(p, 0)
+    s = summary_line(p)
+    expect(s == {"reports": 0, "suppressed": 0, "procs": 1, "status": 0}, f"counts {s}", p)
+    expect("(potential deadlock)" not in p.stderr, "a clean run prints no report", p)
+    doc = load_json(out)
+    check_merged(doc)
+    expect(doc["reports"] == [] and doc["suppressed"] == [], "no reports expected")
+
+
+def case_run_exitcode(ctx):
+    need_bank(ctx)
+    p = lw_run(ctx, "--exitcode", "42", "--", ctx.bank, "--variant=naive")
+    expect_status(p, 42)
+    p = lw_run(ctx, "--exitcode", "0", "--", ctx.bank, "--variant=naive")
+    expect_status(p, 0)
+    expect(summary_line(p)["reports"] == 1, "the report is still counted", p)
+    p = lw_run(ctx, "--exitcode", "42", "--", ctx.bank, "--variant=ordered")
+    expect_status(p, 0)
+    # An exit code from the environment's LOCKWATCH_OPTIONS is kept, --exitcode wins over it.
+    p = lw_run(ctx, "--", ctx.bank, "--variant=naive", env={"LOCKWATCH_OPTIONS": "exitcode=43"})
+    expect_status(p, 43)
+    p = lw_run(ctx, "--exitcode", "44", "--", ctx.bank, "--variant=naive",
+               env={"LOCKWATCH_OPTIONS": "exitcode=43"})
+    expect_status(p, 44)
+    # --options reach the runtime: halt_on_error ends the program at the first report.
+    p = lw_run(ctx, "--options", "halt_on_error=1:verbosity=0", "--", ctx.bank, "--variant=naive")
+    expect_status(p, 66)
+    expect("total:" not in p.stdout, "halt_on_error=1 must stop the bank early", p)
+
+
+def case_run_status(ctx):
+    need_bank(ctx)
+    # A failing program keeps its status, reports or not.
+    p = lw_run(ctx, "--", "sh", "-c", f"'{ctx.bank}' --variant=naive; exit 3")
+    expect_status(p, 3)
+    expect(summary_line(p)["reports"] == 1, "the report of the child is counted", p)
+    p = lw_run(ctx, "--", ctx.bank, "--variant=bogus")
+    expect(p.returncode not in (0, 66), "bank --variant=bogus fails with its own status", p)
+    # Reports in a child of a program that exits 0 still fail the run.
+    p = lw_run(ctx, "--", "sh", "-c", f"'{ctx.bank}' --variant=naive; exit 0")
+    expect_status(p, 66)
+
+
+def case_run_signal(ctx):
+    need_bank(ctx)
+    p = lw_run(ctx, "--", "sh", "-c", "kill -TERM $$")
+    expect_status(p, 128 + 15)
+    expect("killed by signal 15" in p.stderr, "the signal must be named", p)
+    p = lw_run(ctx, "--", "sh", "-c", "kill -KILL $$")
+    expect_status(p, 128 + 9)
+    # SIGTERM sent to lockwatch goes to the program, and lockwatch still reports.
+    # (Short sleeps: a long one would keep our pipes open after the shell ends.)
+    script = ("trap 'exit 7' TERM; echo ready; i=0; "
+              "while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done")
+    proc = subprocess.Popen([ctx.lw, "run", "--", "sh", "-c", script], env=clean_env(),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    ready = proc.stdout.readline()
+    expect(ready == "ready\n", f"the shell did not start: {ready!r}")
+    proc.terminate()
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise Failure("lockwatch run did not end after SIGTERM")
+    expect(proc.returncode == 7, f"SIGTERM must reach the program (exit 7), got "
+           f"{proc.returncode}; stderr:\n{err}")
+    expect(re.search(r"^lockwatch: 0 reports, 0 suppressed, from \d+ process(es)?; exit status 7",
+                     err, re.M), f"lockwatch must still print its counts; stderr:\n{err}")
+
+
+def case_run_exec_child(ctx):
+    need_bank(ctx)
+    out = ctx.path("exec.json")
+    p = lw_run(ctx, "--json", out, "--", "sh", "-c", f"exec '{ctx.bank}' --variant=naive")
+    expect_status(p, 66)
+    doc = load_json(out)
+    check_merged(doc)
+    expect([r["kind"] for r in doc["reports"]] == [INV], "the exec'd bank's report", p)
+    expect(os.path.basename(doc["processes"][0]["program"]) == "bank",
+           f"the exec'd program is bank: {doc['processes']!r}")
+
+
+def case_run_two_processes(ctx):
+    need_bank(ctx)
+    out = ctx.path("two.json")
+    script = f"'{ctx.bank}' --variant=naive; '{ctx.bank}' --variant=naive; exit 0"
+    p = lw_run(ctx, "--json", out, "--", "sh", "-c", script)
+    expect_status(p, 66)
+    s = summary_line(p)
+    expect(s["reports"] == 2 and s["procs"] >= 2, f"counts {s}", p)
+    doc = load_json(out)
+    pids = check_merged(doc, nprocs_min=2)
+    rpids = [r["pid"] for r in doc["reports"]]
+    expect(len(rpids) == 2 and len(set(rpids)) == 2, f"two reports from two pids: {rpids}")
+    banks = [pr for pr in doc["processes"] if os.path.basename(pr["program"] or "") == "bank"]
+    expect(len(banks) == 2, f"two bank processes: {doc['processes']!r}")
+    expect(set(rpids) <= pids, "report pids are processes")
+    # The merged document reads back like any other.
+    p = run([ctx.lw, "report", out])
+    expect_status(p, 0)
+    expect(p.stdout.count("(potential deadlock)") == 2, "two reports in the text", p)
+    for pid in rpids:
+        expect(f"(pid {pid})" in p.stdout, f"the text names pid {pid}", p)
+
+
+def case_run_deadlock(ctx):
+    need_bank(ctx)
+    out = ctx.path("deadlock.json")
+    p = lw_run(ctx, "--json", out, "--", ctx.bank, "--deadlock", timeout=80)
+    expect_status(p, 66)
+    doc = load_json(out)
+    kinds = [r["kind"] for r in doc["reports"]]
+    expect("deadlock" in kinds, f"a deadlock report expected, got {kinds}", p)
+    expect(re.search(r"^lockwatch: deadlock bank\.c:\d+ in transfer_naive", p.stderr, re.M),
+           "the summary names the deadlock", p)
+    g = run([ctx.lw, "graph", out])
+    expect_status(g, 0)
+    expect(re.search(r"-> n\d+ \[label=\"T\d+ waits\\n.*style=dashed", g.stdout),
+           "the deadlock's waits are dashed edges", g)
+
+
+def case_run_suppressions(ctx):
+    need_bank(ctx)
+    supp = write(ctx, "known.supp",
+                 "# the naive bank is known\n\nlock-order-inversion:transfer_naive\n")
+    out = ctx.path("supp.json")
+    p = lw_run(ctx, "--suppressions", supp, "--json", out, "--", ctx.bank, "--variant=naive")
+    expect_status(p, 0)
+    s = summary_line(p)
+    expect(s == {"reports": 0, "suppressed": 1, "procs": 1, "status": 0}, f"counts {s}", p)
+    expect("lockwatch: suppressed: lock-order-inversion" in p.stderr, "the suppressed line", p)
+    expect("by lock-order-inversion:transfer_naive" in p.stderr, "the rule is named", p)
+    doc = load_json(out)
+    expect(doc["reports"] == [] and len(doc["suppressed"]) == 1, "one suppressed report")
+    expect(doc["suppressed"][0]["suppressed_by"] == "lock-order-inversion:transfer_naive",
+           "suppressed_by")
+    # A rule for another kind suppresses nothing.
+    other = write(ctx, "other.supp", "double-lock:transfer_naive\n")
+    p = lw_run(ctx, "--suppressions", other, "--", ctx.bank, "--variant=naive")
+    expect_status(p, 66)
+    # Works from another directory, through a relative path, for an exec'd program.
+    sub = ctx.path("sub")
+    os.mkdir(sub)
+    p = run([ctx.lw, "run", "--suppressions", "../known.supp", "--", "sh", "-c",
+             f"cd / && exec '{ctx.bank}' --variant=naive"], cwd=sub)
+    expect_status(p, 0)
+    expect(summary_line(p)["suppressed"] == 1, "suppressed in the exec'd program", p)
+    # report --suppressed shows it.
+    p = run([ctx.lw, "report", "--suppressed", out])
+    expect("Suppressed by the rule lock-order-inversion:transfer_naive." in p.stdout,
+           "report --suppressed", p)
+    p = run([ctx.lw, "report", out])
+    expect("(potential deadlock)" not in p.stdout, "report without --suppressed hides it", p)
+    expect("lockwatch: 0 reports, 1 suppressed, from 1 process" in p.stdout, "counts", p)
+
+
+def case_run_bad_suppressions(ctx):
+    need_bank(ctx)
+    bad = write(ctx, "bad.supp", "# fine\nlock-order-inversion:ok\nbogus-kind:transfer_naive\n")
+    p = lw_run(ctx, "--suppressions", bad, "--", ctx.bank, "--variant=naive")
+    expect_one_error_line(p, f"{bad}:3:", "bogus-kind", status=2)
+    expect(p.stdout == "", "the program must not run", p)
+    nocolon = write(ctx, "nocolon.supp", "\n\njust-a-word\n")
+    p = lw_run(ctx, "--suppressions", nocolon, "--", ctx.bank)
+    expect_one_error_line(p, "nocolon.supp:3:", status=2)
+    empty_pat = write(ctx, "empty.supp", "deadlock:\n")
+    p = lw_run(ctx, "--suppressions", empty_pat, "--", ctx.bank)
+    expect_one_error_line(p, "empty.supp:1:", status=2)
+    p = lw_run(ctx, "--suppressions", ctx.path("missing.supp"), "--", ctx.bank)
+    expect_one_error_line(p, "missing.supp", "No such file", status=2)
+    # Through --options too (the runtime's own key).
+    p = lw_run(ctx, "--options", f"suppressions={bad}", "--", ctx.bank)
+    expect_one_error_line(p, f"{bad}:3:", status=2)
+    expect(p.stdout == "", "the program must not run", p)
+
+
+def case_run_bad_options(ctx):
+    need_bank(ctx)
+    for opts, needle in (("bogus=1", "unknown option 'bogus'"), ("exitcode=300", "exitcode=300"),
+                         ("verbosity", "'verbosity' has no value"),
+                         ("log_path='x", "no closing"),
+                         ("json_path=/tmp/x.json", "may not set json_path")):
+        p = lw_run(ctx, "--options", opts, "--", ctx.bank, "--variant=naive")
+        expect_one_error_line(p, needle, status=2)
+        expect(p.stdout == "", "the program must not run", p)
+    p = lw_run(ctx, "--", ctx.bank, env={"LOCKWATCH_OPTIONS": "bogus=2"})
+    expect_one_error_line(p, "LOCKWATCH_OPTIONS in the environment", "bogus", status=2)
+
+
+def case_run_preload(ctx):
+    need_bank(ctx)
+    lib = os.path.realpath(ctx.preload)
+    show_env = ["sh", "-c", 'printf "%s\\n" "$LD_PRELOAD"']
+    p = lw_run(ctx, "--", *show_env)
+    expect_status(p, 0)
+    expect(p.stdout == lib + "\n", f"LD_PRELOAD must be {lib}", p)
+    # A user's LD_PRELOAD is kept, ours appended.
+    noop = os.path.realpath(ctx.noop)
+    p = lw_run(ctx, "--", *show_env, env={"LD_PRELOAD": noop})
+    expect(p.stdout == f"{noop}:{lib}\n", "the user's LD_PRELOAD must come first, kept", p)
+    p = lw_run(ctx, "--", *show_env, env={"LD_PRELOAD": f"{noop} {lib}"})
+    expect(p.stdout == f"{noop} {lib}\n", "the preload is not added twice", p)
+    # LOCKWATCH_PRELOAD picks the library.
+    copy = ctx.path("copy-of-liblockwatch.so")
+    shutil.copy(ctx.preload, copy)
+    p = lw_run(ctx, "--", *show_env, env={"LOCKWATCH_PRELOAD": copy})
+    expect(p.stdout == os.path.realpath(copy) + "\n", "LOCKWATCH_PRELOAD must be used", p)
+    p = lw_run(ctx, "--", ctx.bank, "--variant=naive", env={"LOCKWATCH_PRELOAD": copy})
+    expect_status(p, 66)
+    p = lw_run(ctx, "--", ctx.bank, env={"LOCKWATCH_PRELOAD": ctx.path("nope.so")})
+    expect_one_error_line(p, "LOCKWATCH_PRELOAD", "nope.so", status=1)
+    expect(p.stdout == "", "the program must not run", p)
+    # The command copied elsewhere (not installed, not in the build tree) cannot guess.
+    lone = ctx.path("lockwatch")
+    shutil.copy(ctx.lw, lone)
+    p = run([lone, "run", "--", "true"])
+    expect_one_error_line(p, "cannot find liblockwatch.so", "LOCKWATCH_PRELOAD", status=1)
+    p = run([lone, "--version"])
+    expect("preload: not found" in p.stdout, "--version says the preload is not found", p)
+
+
+def case_run_missing_program(ctx):
+    need_bank(ctx)
+    p = lw_run(ctx, "--", ctx.path("no-such-program"))
+    expect_one_error_line(p, "cannot run", "no-such-program", "No such file", status=127)
+    p = lw_run(ctx, "--", "no-such-program-in-path")
+    expect_one_error_line(p, "no-such-program-in-path", status=127)
+    notexec = write(ctx, "notexec.sh", "echo hi\n")
+    p = lw_run(ctx, "--", notexec)
+    expect_one_error_line(p, "Permission denied", status=126)
+    left = [d for d in os.listdir(ctx.tmp) if d.startswith("lockwatch.")]
+    expect(not left, f"temporary directories left behind: {left}")
+
+
+def case_run_outputs(ctx):
+    need_bank(ctx)
+    # Nothing written: a program that never loads the preload (no document at all).
+    p = lw_run(ctx, "--", "true", env={"LOCKWATCH_PRELOAD": ctx.noop})
+    expect_status(p, 1)
+    expect("no process wrote a report document" in p.stderr, "must say nothing was checked", p)
+    # --json and --sarif written even when clean; an existing file is replaced.
+    out, sarif = ctx.path("o.json"), ctx.path("o.sarif")
+    write(ctx, "o.json", "old")
+    p = lw_run(ctx, "--json", out, "--sarif", sarif, "--", ctx.bank, "--variant=ordered")
+    expect_status(p, 0)
+    check_merged(load_json(out))
+    check_sarif(load_json(sarif), want_results=0)
+    leftovers = [f for f in os.listdir(ctx.tmp) if ".tmp." in f]
+    expect(not leftovers, f"temporary output files left: {leftovers}")
+
+
+def case_report_text(ctx):
+    """lockwatch report prints exactly the blocks the runtime printed."""
+    need_bank(ctx)
+    runs = [("naive", [ctx.bank, "--variant=naive"], [], 1),
+            ("deadlock", [ctx.bank, "--deadlock"], [], 2),
+            ("misuse", [ctx.misuse, "--stall"], ["--options", "stall_ms=100"], 8)]
+    for name, prog, extra, nblocks in runs:
+        out = ctx.path(name + ".json")
+        p = lw_run(ctx, "--json", out, *extra, "--", *prog, timeout=80)
+        expect_status(p, 66)
+        runtime = TEXT_BLOCK_RE.findall(p.stderr)
+        expect(len(runtime) >= nblocks, f"{name}: expected {nblocks}+ reports on stderr", p)
+        r = run([ctx.lw, "report", out])
+        expect_status(r, 0)
+        ours = TEXT_BLOCK_RE.findall(r.stdout)
+        if ours != runtime:
+            import difflib
+            diff = "".join(difflib.unified_diff("".join(runtime).splitlines(True),
+                                                "".join(ours).splitlines(True),
+                                                "runtime stderr", "lockwatch report"))
+            raise Failure(f"{name}: lockwatch report differs from the runtime's text:\n{diff}")
+        expect(re.search(rf"^lockwatch: {len(ours)} reports?, 0 suppressed, from 1 process$",
+                         r.stdout, re.M), "the counts line", r)
+        if name == "misuse":
+            kinds = {r["kind"] for r in load_json(out)["reports"]}
+            want = {"double-lock", "unlock-not-owner", "cond-wait-unheld", INV,
+                    "thread-exit-holding-lock", "destroy-locked", "stall"}
+            expect(kinds == want, f"misuse: kinds {sorted(kinds)}, expected {sorted(want)}")
+    r = run([ctx.lw, "report", ctx.path("naive.json")])
+    expect(re.search(r"Cycle in lock order graph: M1 \(accounts, 0x[0-9a-f]+\) => "
+                     r"M2 \(accounts\+64, 0x[0-9a-f]+\) => M1", r.stdout), "the cycle", r)
+
+
+def case_report_multi(ctx):
+    need_bank(ctx)
+    a = naive_doc(ctx, "a.json")
+    b = naive_doc(ctx, "b.json")
+    clean = ctx.path("clean.json")
+    expect_status(lw_run(ctx, "--json", clean, "--", ctx.bank, "--variant=ordered"), 0)
+    p = run([ctx.lw, "report", a, b, clean])
+    expect_status(p, 0)
+    expect(p.stdout.count("SUMMARY: lockwatch: lock-order-inversion") == 2, "two reports", p)
+    expect("lockwatch: 2 reports, 0 suppressed, from 3 processes\n" in p.stdout, "counts", p)
+    p = run([ctx.lw, "report", clean])
+    expect(p.stdout == "lockwatch: 0 reports, 0 suppressed, from 1 process\n", "clean", p)
+
+
+def case_graph_dot(ctx):
+    need_bank(ctx)
+    doc = naive_doc(ctx)
+    p = run([ctx.lw, "graph", doc])
+    expect_status(p, 0)
+    dot = p.stdout
+    expect(dot.startswith("digraph lockwatch {") and dot.rstrip().endswith("}"), "a digraph", p)
+    nodes = dict(re.findall(r'^\s*(n\d+) \[label="(M\d+\\n[^"]*)"', dot, re.M))
+    expect(len(nodes) == 2, f"two lock nodes expected: {nodes}", p)
+    by_name = {v.split("\\n")[1]: k for k, v in nodes.items()}
+    expect(set(by_name) == {"accounts", "accounts+64"}, f"node names {by_name}", p)
+    for k, v in nodes.items():
+        expect(re.search(r"\\n0x[0-9a-f]+\\nmutex$", v), f"node {k} label {v!r}: address, type")
+    a, b = by_name["accounts"], by_name["accounts+64"]
+    line = marker_line(os.path.join(ctx.src, "demos", "bank.c"), "LW:naive-second")
+    for x, y in ((a, b), (b, a)):
+        m = re.search(rf'^\s*{x} -> {y} \[label="(T\d+)\\nbank\.c:{line}", color=red', dot, re.M)
+        expect(m, f"edge {x} -> {y} (red, thread, bank.c:{line}) expected", p)
+    expect("style=dashed" not in dot, "no dashed edge without a deadlock", p)
+    expect(dot.count(", color=red") == 4, "2 red nodes and 2 red edges", p)
+    # -o writes the same graph to a file.
+    out = ctx.path("g.dot")
+    p2 = run([ctx.lw, "graph", "--format", "dot", "-o", out, doc])
+    expect(p2.returncode == 0 and p2.stdout == "", "-o: nothing on stdout", p2)
+    with open(out) as f:
+        expect(f.read() == dot, "-o FILE holds the same graph")
+    # Two processes: one cluster each.
+    doc2 = naive_doc(ctx, "naive2.json")
+    p = run([ctx.lw, "graph", doc, doc2])
+    expect(p.stdout.count("subgraph cluster_") == 2, "one cluster per process", p)
+    expect(len(re.findall(r"^\s*n\d+ -> n\d+", p.stdout, re.M)) == 4, "four edges", p)
+    if shutil.which("dot"):
+        c = subprocess.run(["dot", "-Tcanon"], input=p.stdout, text=True, capture_output=True)
+        expect(c.returncode == 0, f"dot rejects the graph: {c.stderr}")
+
+
+def case_graph_svg(ctx):
+    need_bank(ctx)
+    if not shutil.which("dot"):
+        raise Skip("Graphviz's dot is not installed")
+    doc = naive_doc(ctx)
+    p = run([ctx.lw, "graph", "--format", "svg", doc])
+    expect_status(p, 0)
+    expect("<svg" in p.stdout and "</svg>" in p.stdout, "an SVG document on stdout", p)
+    expect("accounts+64" in p.stdout, "the SVG shows the lock names", p)
+    out = ctx.path("g.svg")
+    p = run([ctx.lw, "graph", "--format=svg", "--output", out, doc])
+    expect(p.returncode == 0 and p.stdout == "", "svg -o", p)
+    with open(out) as f:
+        expect("</svg>" in f.read(), "the SVG file is complete")
+    p = run([ctx.lw, "graph", "--format", "svg", "-o", ctx.path("nodir/g.svg"), doc])
+    expect_one_error_line(p, "nodir/g.svg", status=1)
+
+
+def case_graph_no_dot(ctx):
+    need_bank(ctx)
+    doc = naive_doc(ctx)
+    p = run([ctx.lw, "graph", "--format", "svg", "-o", ctx.path("g.svg"), doc],
+            env={"PATH": ctx.path("empty-path")})
+    expect_one_error_line(p, "dot", "graphviz", "--format dot", status=1)
+    expect(not os.path.exists(ctx.path("g.svg")), "no SVG file when dot is missing")
+    leftovers = [f for f in os.listdir(ctx.tmp) if ".tmp." in f]
+    expect(not leftovers, f"temporary files left: {leftovers}")
+
+
+def check_bank_result(res, base, line_second, line_first):
+    loc = res["locations"][0]["physicalLocation"]
+    expect(loc["artifactLocation"]["uri"] == base["uri"], f"uri {loc['artifactLocation']!r}")
+    expect(loc["artifactLocation"].get("uriBaseId") == base.get("uriBaseId"),
+           f"uriBaseId {loc['artifactLocation']!r}")
+    expect(loc["region"]["startLine"] == line_second,
+           f"the location is bank.c:{line_second} (naive-second), got {loc['region']}")
+    rel = res.get("relatedLocations", [])
+    lines = sorted(r["physicalLocation"]["region"]["startLine"] for r in rel)
+    expect(lines == sorted([line_first, line_second, line_first]),
+           f"related locations at the other acquisitions, got lines {lines}")
+    expect(res["ruleId"] == INV and res["level"] == "error", f"result {res!r}")
+    expect(res["message"]["text"].startswith("lock-order-inversion bank.c:"), "summary message")
+
+
+def case_sarif(ctx):
+    need_bank(ctx)
+    doc = naive_doc(ctx)
+    bank_c = os.path.join(ctx.src, "demos", "bank.c")
+    second = marker_line(bank_c, "LW:naive-second")
+    first = marker_line(bank_c, "LW:naive-first")
+    p = run([ctx.lw, "sarif", doc])
+    expect_status(p, 0)
+    log = json.loads(p.stdout)
+    run_ = check_sarif(log, want_results=1)
+    rule_ids = [r["id"] for r in run_["tool"]["driver"]["rules"]]
+    for kind in (INV, "double-lock", "unlock-not-owner", "destroy-locked",
+                 "thread-exit-holding-lock", "cond-wait-unheld", "deadlock", "stall"):
+        expect(kind in rule_ids, f"no rule for {kind}")
+    expect(run_["tool"]["driver"]["version"] == ctx.version, "driver version")
+    # Without --srcroot, an absolute source path is a file: URI.
+    abs_uri = "file://" + os.path.realpath(bank_c)
+    check_bank_result(run_["results"][0], {"uri": abs_uri}, second, first)
+    # With --srcroot, relative to SRCROOT.
+    p = run([ctx.lw, "sarif", "--srcroot", ctx.src + "/", "-o", ctx.path("o.sarif"), doc])
+    expect(p.returncode == 0 and p.stdout == "", "sarif -o", p)
+    run_ = check_sarif(load_json(ctx.path("o.sarif")), want_results=1)
+    expect(run_["originalUriBaseIds"]["SRCROOT"]["uri"] == "file://" + ctx.src.rstrip("/") + "/",
+           f"SRCROOT {run_.get('originalUriBaseIds')}")
+    check_bank_result(run_["results"][0], {"uri": "demos/bank.c", "uriBaseId": "SRCROOT"},
+                      second, first)
+    # A relative --srcroot is taken from the working directory.
+    p = run([ctx.lw, "sarif", "--srcroot", ".", doc], cwd=ctx.src)
+    check_bank_result(check_sarif(json.loads(p.stdout))["results"][0],
+                      {"uri": "demos/bank.c", "uriBaseId": "SRCROOT"}, second, first)
+    # The fingerprint is the same for the same problem in another run.
+    doc2 = naive_doc(ctx, "naive2.json")
+    p2 = run([ctx.lw, "sarif", doc, doc2])
+    res = check_sarif(json.loads(p2.stdout), want_results=2)["results"]
+    expect(res[0]["fingerprints"] == res[1]["fingerprints"], "stable fingerprints", p2)
+    # The validator itself rejects what it must.
+    broken = json.loads(p.stdout)
+    broken["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] = 0
+    try:
+        check_sarif(broken)
+    except Failure:
+        pass
+    else:
+        raise Failure("the SARIF check accepted startLine 0")
+    # Every kind of the misuse program.
+    mis = ctx.path("misuse.json")
+    expect_status(lw_run(ctx, "--json", mis, "--", ctx.misuse), 66)
+    p = run([ctx.lw, "sarif", "--srcroot", ctx.src, mis])
+    run_ = check_sarif(json.loads(p.stdout), want_results=7)
+    for res in run_["results"]:
+        uri = res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        expect(uri == "tests/tools/misuse.c", f"{res['ruleId']}: located in misuse.c, not {uri}")
+
+
+def case_sarif_run(ctx):
+    need_bank(ctx)
+    out = ctx.path("run.sarif")
+    p = lw_run(ctx, "--sarif", out, "--srcroot", ctx.src, "--", ctx.bank, "--variant=naive")
+    expect_status(p, 66)
+    run_ = check_sarif(load_json(out), want_results=1)
+    loc = run_["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    expect(loc == {"uri": "demos/bank.c", "uriBaseId": "SRCROOT"}, f"location {loc}")
+
+
+def case_install(ctx):
+    need_bank(ctx)
+    prefix = ctx.path("prefix")
+    p = run([ctx.cmake, "--install", ctx.build, "--prefix", prefix], timeout=120)
+    expect_status(p, 0)
+    lib_dirs = [d for d in ("lib", "lib64") if os.path.isdir(os.path.join(prefix, d))]
+    expect(lib_dirs, "no lib directory installed", p)
+    libdir = os.path.join(prefix, lib_dirs[0])
+    for rel in ("bin/lockwatch", f"{lib_dirs[0]}/liblockwatch.so",
+                "include/lockwatch/lockwatch.h", "share/man/man1/lockwatch.1",
+                f"{lib_dirs[0]}/pkgconfig/lockwatch.pc",
+                f"{lib_dirs[0]}/cmake/lockwatch/lockwatchConfig.cmake",
+                f"{lib_dirs[0]}/cmake/lockwatch/lockwatchConfigVersion.cmake"):
+        expect(os.path.isfile(os.path.join(prefix, rel)), f"{rel} was not installed", p)
+    installed = os.path.join(prefix, "bin", "lockwatch")
+    lib = os.path.realpath(os.path.join(libdir, "liblockwatch.so"))
+    p = run([installed, "--version"])
+    expect(f"preload: {lib}\n" in p.stdout, "the installed command uses the installed library", p)
+    p = run([installed, "run", "--", ctx.bank, "--variant=naive"])
+    expect_status(p, 66)
+    # The installed tree works after a move.
+    moved = ctx.path("moved")
+    os.rename(prefix, moved)
+    p = run([os.path.join(moved, "bin", "lockwatch"), "--version"])
+    expect(f"preload: {os.path.realpath(moved)}/" in p.stdout, "relocatable install", p)
+    os.rename(moved, prefix)
+    # pkg-config.
+    pkg = shutil.which("pkg-config") or shutil.which("pkgconf")
+    if pkg:
+        env = {"PKG_CONFIG_PATH": os.path.join(libdir, "pkgconfig")}
+        p = run([pkg, "--variable=preload", "lockwatch"], env=env)
+        expect(p.returncode == 0 and os.path.realpath(p.stdout.strip()) == lib,
+               f"pkg-config --variable=preload must give {lib}", p)
+        p = run([pkg, "--modversion", "lockwatch"], env=env)
+        expect(p.stdout.strip() == ctx.version, "pkg-config version", p)
+        p = run([pkg, "--libs", "lockwatch"], env=env)
+        expect("-llockwatch" in p.stdout, "Libs names the library", p)
+    # An outside project uses find_package(lockwatch) and lockwatch_add_test.
+    ext_src = os.path.join(ctx.src, "tests", "tools", "external")
+    ext = ctx.path("external")
+    p = run([ctx.cmake, "-S", ext_src, "-B", ext, f"-DCMAKE_PREFIX_PATH={prefix}"], timeout=120)
+    expect_status(p, 0)
+    p = run([ctx.cmake, "--build", ext], timeout=120)
+    expect_status(p, 0)
+    p = run([ctx.ctest, "--test-dir", ext, "--output-on-failure", "-V"], timeout=120)
+    expect_status(p, 0)
+    for name in ("clean", "inversion", "inversion_suppressed"):
+        expect(re.search(rf"Test +#\d+: {name} \.+ +Passed", p.stdout), f"{name} must pass", p)
+    expect("lockwatch: lock-order-inversion abba.c:" in p.stdout,
+           "the inversion test ran under lockwatch", p)
+    expect(os.path.join(prefix, "bin", "lockwatch") in p.stdout,
+           "the tests run the installed command", p)
+    # Without WILL_FAIL, the inversion test fails: lockwatch_add_test really gates.
+    p = run([ctx.ctest, "--test-dir", ext, "-R", "^inversion$", "--output-on-failure"],
+            timeout=120)
+    expect(p.returncode == 0, "ctest with WILL_FAIL passes", p)
+    ctest_file = os.path.join(ext, "CTestTestfile.cmake")
+    with open(ctest_file) as f:
+        text = f.read()
+    with open(ctest_file, "w") as f:
+        f.write(text.replace("WILL_FAIL", "WILL_FAIL_OFF"))
+    p = run([ctx.ctest, "--test-dir", ext, "-R", "^inversion$"], timeout=120)
+    expect(p.returncode != 0, "the inversion test must fail without WILL_FAIL", p)
+
+
+def case_cpack(ctx):
+    need_bank(ctx)
+    dpkg_deb = shutil.which("dpkg-deb")
+    if not dpkg_deb:
+        raise Skip("dpkg-deb is not installed")
+    out = ctx.path("pkg")
+    p = run([ctx.cpack, "-G", "DEB", "--config", os.path.join(ctx.build, "CPackConfig.cmake"),
+             "-B", out], timeout=110)
+    expect_status(p, 0)
+    debs = [f for f in os.listdir(out) if f.endswith(".deb")]
+    expect(len(debs) == 1, f"one .deb expected in {out}: {os.listdir(out)}", p)
+    deb = os.path.join(out, debs[0])
+    p = run([dpkg_deb, "-c", deb])
+    expect_status(p, 0)
+    files = {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
+    for want in ("./usr/bin/lockwatch", "./usr/include/lockwatch/lockwatch.h",
+                 "./usr/share/man/man1/lockwatch.1"):
+        expect(want in files, f"{want} is not in the package", p)
+    expect(any(re.fullmatch(r"\./usr/lib(64|/[^/]+)?/liblockwatch\.so", f) for f in files),
+           "the library is not in the package", p)
+    for field, want in (("Package", "lockwatch"), ("Version", ctx.version),
+                        ("Depends", "libc6, libdw1, libjson-c5"),
+                        ("Maintainer", "lockwatch developers")):
+        p = run([dpkg_deb, "-f", deb, field])
+        expect(p.stdout.strip() == want, f"{field}: expected {want!r}", p)
+
+
+CASES = {
+    "cli": case_cli,
+    "manpage": case_manpage,
+    "malformed": case_malformed,
+    "run.naive": case_run_naive,
+    "run.ordered": case_run_ordered,
+    "run.exitcode": case_run_exitcode,
+    "run.status": case_run_status,
+    "run.signal": case_run_signal,
+    "run.exec_child": case_run_exec_child,
+    "run.two_processes": case_run_two_processes,
+    "run.deadlock": case_run_deadlock,
+    "run.suppressions": case_run_suppressions,
+    "run.bad_suppressions": case_run_bad_suppressions,
+    "run.bad_options": case_run_bad_options,
+    "run.preload": case_run_preload,
+    "run.missing_program": case_run_missing_program,
+    "run.outputs": case_run_outputs,
+    "report.text": case_report_text,
+    "report.multi": case_report_multi,
+    "graph.dot": case_graph_dot,
+    "graph.svg": case_graph_svg,
+    "graph.no_dot": case_graph_no_dot,
+    "sarif": case_sarif,
+    "sarif.run": case_sarif_run,
+    "install": case_install,
+    "cpack": case_cpack,
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lockwatch", required=True)
+    ap.add_argument("--preload", required=True)
+    ap.add_argument("--bank")
+    ap.add_argument("--misuse")
+    ap.add_argument("--noop")
+    ap.add_argument("--source-dir", required=True)
+    ap.add_argument("--build-dir", required=True)
+    ap.add_argument("--cmake", default="cmake")
+    ap.add_argument("--ctest", default="ctest")
+    ap.add_argument("--cpack", default="cpack")
+    ap.add_argument("--version", required=True)
+    ap.add_argument("case", choices=sorted(CASES))
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="lockwatch-tools-")
+    # lockwatch run makes its private directory under TMPDIR: keep it in ours, to check cleanup.
+    os.environ["TMPDIR"] = tmp
+    try:
+        CASES[args.case](Ctx(args, tmp))
+    except Skip as e:
+        print(f"SKIP {args.case}: {e}")
+        return SKIP
+    except Failure as e:
+        print(f"FAIL {args.case}: {e}")
+        print(f"(files kept in {tmp})")
+        return 1
+    shutil.rmtree(tmp, ignore_errors=True)
+    print(f"PASS {args.case}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

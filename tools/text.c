@@ -1,0 +1,291 @@
+/*
+ * text.c - lockwatch report: the text of saved reports, as the runtime
+ * prints it on stderr (docs/report-format.md "Text"; lib/report_text.c is
+ * the runtime's writer, and the two must stay alike line for line).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "tool.h"
+
+/* The headline explanation of a kind ("potential deadlock"), "" if unknown. */
+static const char *kind_title(const char *kind) {
+  for (unsigned i = 0; i < LW_REPORT_KIND_COUNT; i++)
+    if (strcmp(lw_report_kind_name(i), kind) == 0) return lw_report_kind_title(i);
+  return "";
+}
+
+static bool str_is(const char *s, const char *want) { return s && strcmp(s, want) == 0; }
+
+static const char *or_q(const char *s) { return s ? s : "?"; }
+
+/* The frames of a stack, "    #0 function file:line (module+offset)" each. */
+static void text_frames(lwt_str_t *b, json_object *frames) {
+  size_t n = lwt_len(frames);
+  if (!n) {
+    lwt_str_puts(b, "    <no stack>\n");
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    lwt_frame_t f;
+    lwt_frame_get(lwt_at(frames, i), &f);
+    lwt_str_printf(b, "    #%zu", i);
+    if (f.function) lwt_str_printf(b, " %s", f.function);
+    else lwt_str_printf(b, " %s", or_q(f.pc));
+    if (f.file) lwt_str_printf(b, " %s:%lld", f.file, f.line);
+    if (f.module) lwt_str_printf(b, " (%s+%s)", lwt_basename(f.module), or_q(f.offset));
+    lwt_str_puts(b, "\n");
+  }
+}
+
+/* "M1 (accounts, 0x55...)" or "M1 (0x55...)". */
+static void text_lock_name(lwt_str_t *b, json_object *report, const char *id) {
+  json_object *l = lwt_report_lock(report, id);
+  const char *name = lwt_get_str(l, "name"), *addr = lwt_get_str(l, "address");
+  if (name) lwt_str_printf(b, "%s (%s, %s)", or_q(id), name, or_q(addr));
+  else lwt_str_printf(b, "%s (%s)", or_q(id), or_q(addr));
+}
+
+/* " for reading" / " for writing" for rwlocks, "" for other locks. */
+static const char *mode_note(json_object *lock, const char *mode) {
+  if (!str_is(lwt_get_str(lock, "type"), "rwlock")) return "";
+  return str_is(mode, "read") ? " for reading" : " for writing";
+}
+
+/* Where thread t (of process pid) came from, if the runtime knew the thread. */
+static void text_thread(lwt_str_t *b, json_object *t, long long pid) {
+  const char *id = or_q(lwt_get_str(t, "id"));
+  const char *parent = lwt_get_str(t, "parent");
+  long long tid = lwt_get_int(t, "tid", 0);
+  if (tid == 0) return; /* the runtime did not know the thread */
+  if (tid == pid) {
+    lwt_str_printf(b, "  Thread %s (tid %lld) is the main thread.\n", id, tid);
+    return;
+  }
+  if (parent) {
+    lwt_str_printf(b, "  Thread %s (tid %lld) created by thread %s at:\n", id, tid, parent);
+    text_frames(b, lwt_get(t, "created", json_type_array));
+  } else {
+    lwt_str_printf(b, "  Thread %s (tid %lld), created before lockwatch started or outside "
+                   "pthread_create.\n", id, tid);
+  }
+}
+
+/* " file:line in function" of the innermost frame of frames. */
+static void text_where(lwt_str_t *b, json_object *frames) {
+  lwt_frame_t f;
+  if (!lwt_len(frames)) return;
+  lwt_frame_get(lwt_at(frames, 0), &f);
+  if (f.file) lwt_str_printf(b, " %s:%lld", f.file, f.line);
+  if (f.function) lwt_str_printf(b, " in %s", f.function);
+}
+
+void lwt_text_edge_labels(lwt_str_t *acquired, lwt_str_t *held, json_object *report,
+                          json_object *e) {
+  const char *from = or_q(lwt_get_str(e, "from")), *to = or_q(lwt_get_str(e, "to"));
+  const char *from_mode = lwt_get_str(e, "from_mode"), *to_mode = lwt_get_str(e, "to_mode");
+  const char *thread = or_q(lwt_get_str(e, "thread"));
+  json_object *fl = lwt_report_lock(report, from), *tl = lwt_report_lock(report, to);
+  lwt_str_printf(acquired, "%s acquired%s here while holding %s%s in thread %s", to,
+                 mode_note(tl, to_mode), from, mode_note(fl, from_mode), thread);
+  lwt_str_printf(held, "%s previously acquired%s by thread %s here", from,
+                 mode_note(fl, from_mode), thread);
+}
+
+/* The cycle line, then both stacks of every edge. */
+static void text_inversion(lwt_str_t *b, json_object *r) {
+  json_object *edges = lwt_get(r, "edges", json_type_array);
+  size_t n = lwt_len(edges);
+  lwt_str_puts(b, "  Cycle in lock order graph: ");
+  for (size_t i = 0; i < n; i++) {
+    text_lock_name(b, r, lwt_get_str(lwt_at(edges, i), "from"));
+    lwt_str_puts(b, " => ");
+  }
+  lwt_str_printf(b, "%s\n", n ? or_q(lwt_get_str(lwt_at(edges, 0), "from")) : "");
+  for (size_t i = 0; i < n; i++) {
+    json_object *e = lwt_at(edges, i);
+    lwt_str_t acq = LWT_STR_INIT, held = LWT_STR_INIT;
+    lwt_text_edge_labels(&acq, &held, r, e);
+    lwt_str_printf(b, "\n  %s:\n", lwt_str_get(&acq));
+    text_frames(b, lwt_get(e, "acquired", json_type_array));
+    lwt_str_printf(b, "\n  %s:\n", lwt_str_get(&held));
+    text_frames(b, lwt_get(e, "held", json_type_array));
+    const char *also = lwt_get_str(e, "also_by_thread");
+    if (also)
+      lwt_str_printf(b, "  (thread %s also took %s while holding %s)\n", also,
+                     or_q(lwt_get_str(e, "to")), or_q(lwt_get_str(e, "from")));
+    lwt_str_free(&acq);
+    lwt_str_free(&held);
+  }
+}
+
+/* The sentence under the headline, for kinds that are not cycles. */
+static void text_headline(lwt_str_t *b, json_object *r) {
+  json_object *events = lwt_get(r, "events", json_type_array);
+  json_object *e = lwt_at(events, 0);
+  const char *lid = lwt_get_str(e, "lock");
+  json_object *l = lwt_report_lock(r, lid);
+  if (!e || !l) return;
+  const char *kind = lwt_get_str(r, "kind"), *detail = lwt_get_str(r, "detail");
+  const char *thread = or_q(lwt_get_str(e, "thread")), *type = or_q(lwt_get_str(l, "type"));
+  long long owner = lwt_get_int(r, "owner_tid", 0);
+  lwt_str_puts(b, "  ");
+  if (str_is(kind, "double-lock")) {
+    lwt_str_printf(b, "Thread %s requests %s %s", thread, type, lid);
+    lwt_str_printf(b, "%s, which it already holds", mode_note(l, lwt_get_str(e, "mode")));
+    if (str_is(detail, "blocks-forever")) lwt_str_puts(b, ": this call would wait forever.");
+    else if (str_is(detail, "fails")) lwt_str_puts(b, ": the call fails with EDEADLK.");
+    else if (str_is(detail, "times-out")) lwt_str_puts(b, ": the call waits until its timeout.");
+    else if (str_is(detail, "may-block"))
+      lwt_str_puts(b, ": on a writer-preferring rwlock it waits forever if a writer is queued.");
+    else lwt_str_puts(b, ".");
+  } else if (str_is(kind, "unlock-not-owner")) {
+    lwt_str_printf(b, "Thread %s unlocks %s %s, which it does not hold", thread, type, lid);
+    if (str_is(detail, "not-locked")) lwt_str_puts(b, ": it is not locked at all.");
+    else if (str_is(detail, "other-owner")) lwt_str_printf(b, ": thread tid %lld holds it.", owner);
+    else lwt_str_puts(b, ".");
+  } else if (str_is(kind, "destroy-locked")) {
+    lwt_str_printf(b, "Thread %s destroys %s %s while ", thread, type, lid);
+    if (str_is(detail, "self-owner")) lwt_str_puts(b, "it holds it.");
+    else if (str_is(detail, "other-owner") && owner)
+      lwt_str_printf(b, "thread tid %lld holds it.", owner);
+    else lwt_str_puts(b, "it is held.");
+  } else if (str_is(kind, "thread-exit-holding-lock")) {
+    size_t n = lwt_len(lwt_get(r, "locks", json_type_array));
+    lwt_str_printf(b, "Thread %s ends while holding %zu lock%s; a thread that waits for %s later "
+                   "waits forever.", thread, n, n == 1 ? "" : "s", n == 1 ? "it" : "one of them");
+  } else if (str_is(kind, "cond-wait-unheld")) {
+    lwt_str_printf(b, "Thread %s waits on condition variable %s with %s %s", thread,
+                   or_q(lwt_get_str(r, "condition_variable")), type, lid);
+    if (str_is(detail, "not-held")) lwt_str_puts(b, ", which it does not hold.");
+    else if (str_is(detail, "two-mutexes"))
+      lwt_str_puts(b, ", but the condition variable is also used with another mutex.");
+    else lwt_str_puts(b, ".");
+  } else if (str_is(kind, "deadlock")) {
+    size_t waits = 0;
+    for (size_t i = 0; i < lwt_len(events); i++)
+      waits += str_is(lwt_get_str(lwt_at(events, i), "what"), "wait");
+    lwt_str_printf(b, "%zu threads wait for each other in a cycle; none of them can go on.", waits);
+  } else if (str_is(kind, "stall")) {
+    lwt_str_printf(b, "Thread %s has waited %lld ms for %s %s, with no deadlock cycle in sight.",
+                   thread, lwt_get_int(r, "waited_ms", 0), type, lid);
+  } else {
+    lwt_str_printf(b, "%s.", kind_title(or_q(kind)));
+  }
+  lwt_str_puts(b, "\n");
+}
+
+void lwt_text_event_label(lwt_str_t *b, json_object *r, json_object *e) {
+  const char *what = lwt_get_str(e, "what");
+  const char *lid = lwt_get_str(e, "lock");
+  json_object *l = lwt_report_lock(r, lid);
+  const char *id = lid ? lid : "M0"; /* the runtime's name for "no lock" */
+  const char *mode = l ? mode_note(l, lwt_get_str(e, "mode")) : "";
+  const char *t = or_q(lwt_get_str(e, "thread"));
+  const char *cv = or_q(lwt_get_str(r, "condition_variable"));
+  if (str_is(what, "lock")) lwt_str_printf(b, "%s requested%s by thread %s here", id, mode, t);
+  else if (str_is(what, "held")) lwt_str_printf(b, "%s acquired%s by thread %s here", id, mode, t);
+  else if (str_is(what, "unlock")) lwt_str_printf(b, "%s released by thread %s here", id, t);
+  else if (str_is(what, "destroy")) lwt_str_printf(b, "%s destroyed by thread %s here", id, t);
+  else if (str_is(what, "exit")) lwt_str_printf(b, "Thread %s ends here", t);
+  else if (str_is(what, "cond-wait"))
+    lwt_str_printf(b, "Thread %s waits on condition variable %s with %s here", t, cv, id);
+  else if (str_is(what, "cond-earlier"))
+    lwt_str_printf(b, "Thread %s waited on condition variable %s with %s here", t, cv, id);
+  else if (str_is(what, "wait")) lwt_str_printf(b, "Thread %s waits for %s%s here", t, id, mode);
+  else lwt_str_puts(b, "here");
+}
+
+void lwt_text_report(lwt_str_t *b, const lwt_report_t *rep) {
+  json_object *r = rep->obj;
+  const char *kind = or_q(lwt_get_str(r, "kind"));
+  json_object *locks = lwt_get(r, "locks", json_type_array);
+  json_object *events = lwt_get(r, "events", json_type_array);
+  json_object *threads = lwt_get(r, "threads", json_type_array);
+  lwt_str_puts(b, "==================\n");
+  lwt_str_printf(b, "lockwatch: %s (%s) (pid %lld)\n", kind, kind_title(kind), rep->pid);
+  const char *by = lwt_get_str(r, "suppressed_by");
+  if (rep->suppressed) lwt_str_printf(b, "  Suppressed by the rule %s.\n", or_q(by));
+  if (strcmp(kind, "lock-order-inversion") == 0) {
+    text_inversion(b, r);
+  } else {
+    text_headline(b, r);
+    size_t n = lwt_len(locks);
+    if (n) {
+      lwt_str_puts(b, n == 1 ? "  Lock: " : "  Locks: ");
+      for (size_t i = 0; i < n; i++) {
+        if (i) lwt_str_puts(b, ", ");
+        text_lock_name(b, r, lwt_get_str(lwt_at(locks, i), "id"));
+      }
+      lwt_str_puts(b, "\n");
+    }
+    for (size_t i = 0; i < lwt_len(events); i++) {
+      json_object *e = lwt_at(events, i);
+      lwt_str_puts(b, "\n  ");
+      lwt_text_event_label(b, r, e);
+      lwt_str_puts(b, ":\n");
+      text_frames(b, lwt_get(e, "stack", json_type_array));
+    }
+  }
+  for (size_t i = 0; i < lwt_len(locks); i++) {
+    json_object *l = lwt_at(locks, i);
+    if (lwt_get_str(l, "name")) continue;
+    lwt_str_printf(b, "\n  %s %s (%s) created at:\n", or_q(lwt_get_str(l, "type")),
+                   or_q(lwt_get_str(l, "id")), or_q(lwt_get_str(l, "address")));
+    text_frames(b, lwt_get(l, "created", json_type_array));
+  }
+  lwt_str_puts(b, "\n");
+  for (size_t i = 0; i < lwt_len(threads); i++) text_thread(b, lwt_at(threads, i), rep->pid);
+  lwt_str_printf(b, "\n  SUMMARY: lockwatch: %s", kind);
+  text_where(b, lwt_report_primary_stack(r));
+  lwt_str_puts(b, "\n==================\n");
+}
+
+static const char report_usage[] =
+    "usage: lockwatch report [--suppressed] FILE.json...\n"
+    "\n"
+    "Prints the reports of lockwatch JSON documents (written with\n"
+    "LOCKWATCH_OPTIONS=json_path=... or lockwatch run --json) as the text the\n"
+    "runtime prints on stderr, then one line with the counts.\n"
+    "\n"
+    "  --suppressed   also print the reports a suppression rule matched\n"
+    "  -h, --help     print this help\n";
+
+int lwt_cmd_report(int argc, char **argv) {
+  static const struct option opts[] = {{"suppressed", no_argument, NULL, 's'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  bool with_suppressed = false;
+  int c;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    if (c == 'h') {
+      fputs(report_usage, stdout);
+      return LWT_EXIT_OK;
+    }
+    if (c == 's') with_suppressed = true;
+    else return lwt_bad_option("report", c, argv);
+  }
+  if (optind >= argc) return lwt_usage_error("report", "no JSON file given");
+  lwt_docs_t d = LWT_DOCS_INIT;
+  if (lwt_docs_load_all(&d, argv + optind, argc - optind) != 0) {
+    lwt_docs_free(&d);
+    return LWT_EXIT_ERROR;
+  }
+  lwt_str_t out = LWT_STR_INIT;
+  for (size_t i = 0; i < d.nreports; i++) lwt_text_report(&out, &d.reports[i]);
+  if (with_suppressed)
+    for (size_t i = 0; i < d.nsuppressed; i++) lwt_text_report(&out, &d.suppressed[i]);
+  lwt_str_puts(&out, "lockwatch: ");
+  lwt_count(&out, d.nreports, "report", "reports");
+  lwt_str_printf(&out, ", %zu suppressed, from ", d.nsuppressed);
+  lwt_count(&out, d.nprocs, "process", "processes");
+  lwt_str_puts(&out, "\n");
+  int status = lwt_write_output(NULL, out.p, out.n) == 0 ? LWT_EXIT_OK : LWT_EXIT_ERROR;
+  lwt_str_free(&out);
+  lwt_docs_free(&d);
+  return status;
+}

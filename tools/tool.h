@@ -1,0 +1,239 @@
+/*
+ * tool.h - what the files of the lockwatch command share: messages and exit
+ * statuses, growable strings, output files, and the JSON documents it reads
+ * (docs/report-format.md is the contract for them).
+ *
+ * Names: lwt_ for everything shared between the files of tools/ (the core's
+ * lw_ names stay the core's).
+ */
+#ifndef LWT_TOOL_H
+#define LWT_TOOL_H
+
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Exit statuses of the command itself. */
+enum {
+  LWT_EXIT_OK = 0,
+  LWT_EXIT_ERROR = 1, /* an input could not be read, an output not written */
+  LWT_EXIT_USAGE = 2  /* a bad command line */
+};
+
+/* ---- messages (util.c) ----------------------------------------------------- */
+
+/* Prints "lockwatch: <message>" and a newline on stderr. */
+void lwt_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Prints "lockwatch: <cmd>: <message>; see 'lockwatch <cmd> --help'" on
+ * stderr and returns LWT_EXIT_USAGE.
+ */
+int lwt_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Reports the option getopt_long just refused (its return value c, ':' for
+ * a missing argument, '?' for an unknown option) as a usage error of cmd.
+ * Returns LWT_EXIT_USAGE.
+ */
+int lwt_bad_option(const char *cmd, int c, char **argv);
+
+/* ---- memory and strings (util.c); these end the command on out of memory ------ */
+
+void *lwt_xmalloc(size_t n);
+void *lwt_xrealloc(void *p, size_t n);
+char *lwt_xstrdup(const char *s);
+char *lwt_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable string; always NUL-terminated once something was added. */
+typedef struct lwt_str {
+  char *p;
+  size_t n, cap;
+} lwt_str_t;
+
+#define LWT_STR_INIT {NULL, 0, 0}
+
+void lwt_str_add(lwt_str_t *s, const char *p, size_t n);
+void lwt_str_puts(lwt_str_t *s, const char *p);
+void lwt_str_printf(lwt_str_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The text ("" if nothing was added). */
+const char *lwt_str_get(lwt_str_t *s);
+void lwt_str_free(lwt_str_t *s);
+
+/* The part of path after its last '/'. */
+const char *lwt_basename(const char *path);
+
+/*
+ * Parses a decimal integer filling all of s, within [lo, hi]. Returns false
+ * if s is not one.
+ */
+bool lwt_parse_long(const char *s, long lo, long hi, long *out);
+
+/*
+ * Writes data to path (NULL or "-": standard output). A file is written
+ * through a temporary file renamed into place, so it is complete or absent.
+ * Returns 0, or -1 after printing why.
+ */
+int lwt_write_output(const char *path, const char *data, size_t n);
+
+/* ---- JSON documents (doc.c) ---------------------------------------------------- */
+
+/* One loaded document: a process's, or one merged by lockwatch run. */
+typedef struct lwt_doc {
+  char *path;
+  json_object *root;
+} lwt_doc_t;
+
+/* A report of a document, with the process it came from. */
+typedef struct lwt_report {
+  json_object *obj;
+  long long pid;
+  const char *program; /* the process's executable, or NULL */
+  const char *path;    /* the file it was read from */
+  bool suppressed;     /* from a "suppressed" array */
+} lwt_report_t;
+
+/* A process a document describes. */
+typedef struct lwt_process {
+  long long pid;
+  const char *program; /* or NULL */
+  json_object *argv;   /* array of strings, or NULL */
+} lwt_process_t;
+
+/* Every document loaded, and their reports and processes in order. */
+typedef struct lwt_docs {
+  lwt_doc_t *docs;
+  size_t ndocs;
+  lwt_report_t *reports; /* not suppressed */
+  size_t nreports;
+  lwt_report_t *suppressed;
+  size_t nsuppressed;
+  lwt_process_t *procs;
+  size_t nprocs;
+  size_t cap_docs, cap_reports, cap_suppressed, cap_procs;
+} lwt_docs_t;
+
+#define LWT_DOCS_INIT {NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, 0}
+
+/*
+ * Reads path and checks that it is a lockwatch document; adds it with its
+ * reports and processes. Returns 0, or -1 after printing one line that names
+ * the file and what is wrong (for JSON syntax: the byte offset, line and
+ * column, and json-c's description). d is unchanged on failure.
+ */
+int lwt_docs_add(lwt_docs_t *d, const char *path);
+
+/* Frees every document of d. */
+void lwt_docs_free(lwt_docs_t *d);
+
+/*
+ * Loads every path; returns 0, or -1 after the first that fails (its error
+ * printed).
+ */
+int lwt_docs_load_all(lwt_docs_t *d, char **paths, int npaths);
+
+/*
+ * One document for all of d (the format of lockwatch run --json): the first
+ * process's pid, program and argv, a "processes" array, every report and
+ * suppressed report with its "pid", and the stats summed. The caller owns the
+ * result (json_object_put). If d has no process, fallback_pid and
+ * fallback_argv (NULL-terminated) describe the run.
+ */
+json_object *lwt_docs_merge(const lwt_docs_t *d, long long fallback_pid,
+                            char *const *fallback_argv);
+
+/*
+ * The document as text (pretty printed, with a final newline) into out.
+ * Returns false if json-c could not format it.
+ */
+bool lwt_json_format(json_object *root, lwt_str_t *out);
+
+/* ---- reading fields without trusting their types (doc.c) --------------------------- */
+
+/* o[key] if o is an object and the member has type t, else NULL. */
+json_object *lwt_get(json_object *o, const char *key, json_type t);
+
+/* o[key] as a string, or NULL if absent, null or not a string. */
+const char *lwt_get_str(json_object *o, const char *key);
+
+/* o[key] as an integer, or dflt if absent or not an integer. */
+long long lwt_get_int(json_object *o, const char *key, long long dflt);
+
+/* Number of elements of an array (0 if a is NULL or not an array). */
+size_t lwt_len(json_object *a);
+
+/* a[i], or NULL. */
+json_object *lwt_at(json_object *a, size_t i);
+
+/* A stack frame's fields (docs/report-format.md "A frame"); NULL for missing strings. */
+typedef struct lwt_frame {
+  const char *pc, *function, *file, *module, *offset;
+  long long line, column;
+} lwt_frame_t;
+
+/* Reads frame into f; returns false if frame is not an object. */
+bool lwt_frame_get(json_object *frame, lwt_frame_t *f);
+
+/*
+ * The innermost frame of frames that has a file (and a line >= 1 if any
+ * frame has one); if prefix is not NULL, the innermost under that directory
+ * is preferred. Returns false if no frame has a file.
+ */
+bool lwt_frames_pick(json_object *frames, const char *prefix, lwt_frame_t *f);
+
+/*
+ * The stack a report's summary names: the "acquired" stack of its first
+ * edge, else the stack of its first event; NULL if it has neither.
+ */
+json_object *lwt_report_primary_stack(json_object *report);
+
+/* The lock with this id ("M3") among the report's locks, or NULL. */
+json_object *lwt_report_lock(json_object *report, const char *id);
+
+/* ---- the subcommands and what they share ---------------------------------------- */
+
+/* text.c: the text of one report, as the runtime prints it (docs/report-format.md "Text"). */
+void lwt_text_report(lwt_str_t *out, const lwt_report_t *r);
+
+/*
+ * text.c: the sentences that label an edge's two stacks ("M2 acquired here
+ * while holding M1 in thread T1:") and an event's stack, without the colon.
+ */
+void lwt_text_edge_labels(lwt_str_t *acquired, lwt_str_t *held, json_object *report,
+                          json_object *edge);
+void lwt_text_event_label(lwt_str_t *out, json_object *report, json_object *event);
+
+/* "1 report", "2 reports": n and one or many, as n says. */
+void lwt_count(lwt_str_t *out, size_t n, const char *one, const char *many);
+
+/*
+ * sarif.c: the SARIF 2.1.0 log of every report of d. srcroot (or NULL) is
+ * stripped from file paths, which then become relative to uriBaseId SRCROOT.
+ * The caller owns the result.
+ */
+json_object *lwt_sarif_build(const lwt_docs_t *d, const char *srcroot);
+
+/*
+ * sarif.c: srcroot as an absolute directory without trailing '/' (relative
+ * to the working directory). Returns NULL after printing why it cannot be.
+ */
+char *lwt_srcroot_normalize(const char *srcroot);
+
+/*
+ * run.c: the preload library lockwatch run would use (caller frees), or NULL
+ * with *why (caller frees) saying where it looked and what to do.
+ */
+char *lwt_preload_find(char **why);
+
+/*
+ * The subcommands: argv[0] is the subcommand's name, argv[1..] its
+ * arguments. Each returns the command's exit status, after printing any
+ * error as one "lockwatch: " line.
+ */
+int lwt_cmd_run(int argc, char **argv);
+int lwt_cmd_report(int argc, char **argv);
+int lwt_cmd_graph(int argc, char **argv);
+int lwt_cmd_sarif(int argc, char **argv);
+
+#endif
