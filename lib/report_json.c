@@ -4,6 +4,8 @@
  */
 #include <stdio.h>
 
+#include <lockwatch/lockwatch.h>
+
 #include "depot.h"
 #include "json.h"
 #include "report.h"
@@ -11,7 +13,6 @@
 #include "thread.h"
 #include "types.h"
 
-#define LW_VERSION_STRING "0.1.0"
 
 static void json_lock_ref(lw_json_t *j, uint64_t id) {
   char s[32];
@@ -209,7 +210,7 @@ void lw_report_format_json(lw_buf_t *b, const lw_report_t *reports, const lw_rep
   lw_json_key(&j, "tool");
   lw_json_string(&j, "lockwatch");
   lw_json_key(&j, "version");
-  lw_json_string(&j, LW_VERSION_STRING);
+  lw_json_string(&j, LOCKWATCH_VERSION_STRING);
   lw_json_key(&j, "pid");
   lw_json_int(&j, run->pid);
   lw_json_key(&j, "program");
