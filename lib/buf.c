@@ -57,3 +57,28 @@ void lw_buf_free(lw_buf_t *b) {
   lw_free(b->p, b->cap);
   *b = (lw_buf_t)LW_BUF_INIT;
 }
+
+const char *lw_printable(const char *s, size_t n, char *out, size_t len) {
+  static const char hex[] = "0123456789abcdef";
+  size_t k = 0;
+  if (!len) return out;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    bool plain = c >= 0x20 && c < 0x7f;
+    if (k + (plain ? 1 : 4) + 4 > len) { /* keep room for "..." and the NUL */
+      memcpy(out + k, "...", 3);
+      k += 3;
+      break;
+    }
+    if (plain) {
+      out[k++] = (char)c;
+    } else {
+      out[k++] = '\\';
+      out[k++] = 'x';
+      out[k++] = hex[c >> 4];
+      out[k++] = hex[c & 15];
+    }
+  }
+  out[k] = 0;
+  return out;
+}

@@ -29,6 +29,13 @@ void lw_buf_printf(lw_buf_t *b, const char *fmt, ...) __attribute__((format(prin
 /* Returns the text, NUL-terminated (an empty string if nothing was added). */
 const char *lw_buf_str(lw_buf_t *b);
 
+/*
+ * Copies the n bytes at s into out (room for len) for a one-line message:
+ * control and non-ASCII bytes become \xNN, and a long text is cut with
+ * "...". Returns out.
+ */
+const char *lw_printable(const char *s, size_t n, char *out, size_t len);
+
 /* Frees the text and empties the buffer. */
 void lw_buf_free(lw_buf_t *b);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "buf.h"
 
 lw_options_t lw_opt;
 
@@ -85,41 +86,46 @@ static const char *keep(const char *v) {
   return p ? p : "";
 }
 
-/* Applies key=val to o. Returns 0, or -1 with err filled. */
-static int apply(lw_options_t *o, const char *key, const char *val, char *err, size_t errlen) {
+/* Applies key=val to o. Returns 0, or -1 with err filled (key and val shown printable). */
+static int apply(lw_options_t *o, const char *key_raw, const char *val_raw, char *err,
+                 size_t errlen) {
   long l;
   bool b;
+  char key_shown[96], val_shown[96];
+  const char *val = val_raw;
+  const char *key = lw_printable(key_raw, strlen(key_raw), key_shown, sizeof key_shown);
+#define val_for_message lw_printable(val_raw, strlen(val_raw), val_shown, sizeof val_shown)
 #define LW_OPT_STR(n, d, h)          \
-  if (strcmp(key, #n) == 0) {        \
+  if (strcmp(key_raw, #n) == 0) {    \
     o->n = keep(val);                \
     return 0;                        \
   }
 #define LW_OPT_INT(n, d, lo, hi, h)                                                        \
-  if (strcmp(key, #n) == 0) {                                                              \
+  if (strcmp(key_raw, #n) == 0) {                                                          \
     if (!parse_long(val, &l) || l < (lo) || l > (hi)) {                                    \
       snprintf(err, errlen, "LOCKWATCH_OPTIONS: %s=%s: expected an integer from %d to %d", \
-               key, val, (int)(lo), (int)(hi));                                            \
+               key, val_for_message, (int)(lo), (int)(hi));                                \
       return -1;                                                                           \
     }                                                                                      \
     o->n = l;                                                                              \
     return 0;                                                                              \
   }
 #define LW_OPT_BOOL(n, d, h)                                                             \
-  if (strcmp(key, #n) == 0) {                                                            \
+  if (strcmp(key_raw, #n) == 0) {                                                        \
     if (!parse_bool(val, &b)) {                                                          \
       snprintf(err, errlen, "LOCKWATCH_OPTIONS: %s=%s: expected 0, 1, true, false, yes, " \
-               "no, on or off", key, val);                                               \
+               "no, on or off", key, val_for_message);                                   \
       return -1;                                                                         \
     }                                                                                    \
     o->n = b;                                                                            \
     return 0;                                                                            \
   }
 #define LW_OPT_ENUM(n, d, words, h)                                                  \
-  if (strcmp(key, #n) == 0) {                                                        \
+  if (strcmp(key_raw, #n) == 0) {                                                    \
     int index = parse_enum(val, words);                                              \
     if (index < 0) {                                                                 \
-      snprintf(err, errlen, "LOCKWATCH_OPTIONS: %s=%s: expected one of %s", key, val, \
-               words);                                                               \
+      snprintf(err, errlen, "LOCKWATCH_OPTIONS: %s=%s: expected one of %s", key,     \
+               val_for_message, words);                                              \
       return -1;                                                                     \
     }                                                                                \
     o->n = index;                                                                    \
@@ -133,6 +139,7 @@ static int apply(lw_options_t *o, const char *key, const char *val, char *err, s
   snprintf(err, errlen, "LOCKWATCH_OPTIONS: unknown option '%s' (accepted:%s; help=1 lists them)",
            key, all_keys);
   return -1;
+#undef val_for_message
 }
 
 int lw_options_parse(lw_options_t *o, const char *s, char *err, size_t errlen) {
@@ -145,15 +152,18 @@ int lw_options_parse(lw_options_t *o, const char *s, char *err, size_t errlen) {
     const char *start = s;
     while (*s && *s != '=' && !is_sep(*s)) {
       if (k + 1 >= sizeof key) {
-        snprintf(err, errlen, "LOCKWATCH_OPTIONS: option name too long near '%.20s'", start);
+        char shown[96];
+        snprintf(err, errlen, "LOCKWATCH_OPTIONS: option name too long near '%s'",
+                 lw_printable(start, strnlen(start, 20), shown, sizeof shown));
         return -1;
       }
       key[k++] = *s++;
     }
     key[k] = 0;
+    char shown[96], shown2[96];
     if (*s != '=') {
       snprintf(err, errlen, "LOCKWATCH_OPTIONS: '%s' has no value: expected key=value pairs "
-               "separated by ':'", key);
+               "separated by ':'", lw_printable(key, k, shown, sizeof shown));
       return -1;
     }
     s++;
@@ -161,8 +171,8 @@ int lw_options_parse(lw_options_t *o, const char *s, char *err, size_t errlen) {
     char quote = (*s == '\'' || *s == '"') ? *s++ : 0;
     while (*s && (quote ? *s != quote : !is_sep(*s))) {
       if (v + 1 >= sizeof val) {
-        snprintf(err, errlen, "LOCKWATCH_OPTIONS: value of '%s' is longer than %zu bytes", key,
-                 sizeof val - 1);
+        snprintf(err, errlen, "LOCKWATCH_OPTIONS: value of '%s' is longer than %zu bytes",
+                 lw_printable(key, k, shown, sizeof shown), sizeof val - 1);
         return -1;
       }
       val[v++] = *s++;
@@ -170,18 +180,20 @@ int lw_options_parse(lw_options_t *o, const char *s, char *err, size_t errlen) {
     val[v] = 0;
     if (quote) {
       if (*s != quote) {
-        snprintf(err, errlen, "LOCKWATCH_OPTIONS: value of '%s' has no closing %c", key, quote);
+        snprintf(err, errlen, "LOCKWATCH_OPTIONS: value of '%s' has no closing %c",
+                 lw_printable(key, k, shown, sizeof shown), quote);
         return -1;
       }
       s++;
       if (*s && !is_sep(*s)) {
-        snprintf(err, errlen, "LOCKWATCH_OPTIONS: unexpected '%c' after the quoted value of '%s'",
-                 *s, key);
+        snprintf(err, errlen, "LOCKWATCH_OPTIONS: unexpected '%s' after the quoted value of '%s'",
+                 lw_printable(s, 1, shown2, sizeof shown2), lw_printable(key, k, shown, sizeof shown));
         return -1;
       }
     }
     if (k == 0) {
-      snprintf(err, errlen, "LOCKWATCH_OPTIONS: '=%s' has no option name", val);
+      snprintf(err, errlen, "LOCKWATCH_OPTIONS: '=%s' has no option name",
+               lw_printable(val, v, shown, sizeof shown));
       return -1;
     }
     if (apply(o, key, val, err, errlen) != 0) return -1;

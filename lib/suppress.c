@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "buf.h"
 #include "depot.h"
 #include "lwlock.h"
 #include "symbolize.h"
@@ -76,21 +77,22 @@ int lw_suppress_parse(const char *text, const char *name, char *err, size_t errl
     line = end ? end + 1 : NULL;
     if (a == z || *a == '#') continue;
     const char *colon = memchr(a, ':', (size_t)(z - a));
-    char accepted[512];
+    char accepted[512], shown[96];
     if (!colon) {
-      snprintf(err, errlen, "%s:%u: '%.*s' is not kind:pattern", name, lineno, (int)(z - a), a);
+      snprintf(err, errlen, "%s:%u: '%s' is not kind:pattern", name, lineno,
+               lw_printable(a, (size_t)(z - a), shown, sizeof shown));
       goto fail;
     }
     int kind = kind_of(a, (size_t)(colon - a));
     if (kind == -2) {
       accepted_kinds(accepted, sizeof accepted);
-      snprintf(err, errlen, "%s:%u: unknown report kind '%.*s' (accepted: %s)", name, lineno,
-               (int)(colon - a), a, accepted);
+      snprintf(err, errlen, "%s:%u: unknown report kind '%s' (accepted: %s)", name, lineno,
+               lw_printable(a, (size_t)(colon - a), shown, sizeof shown), accepted);
       goto fail;
     }
     if (colon + 1 == z) {
-      snprintf(err, errlen, "%s:%u: empty pattern after '%.*s:'", name, lineno,
-               (int)(colon - a), a);
+      snprintf(err, errlen, "%s:%u: empty pattern after '%s:'", name, lineno,
+               lw_printable(a, (size_t)(colon - a), shown, sizeof shown));
       goto fail;
     }
     if (nadded == cap) {
@@ -118,7 +120,7 @@ int lw_suppress_parse(const char *text, const char *name, char *err, size_t errl
     rules = p;
     cap_rules = ncap;
   }
-  memcpy(rules + nrules, added, nadded * sizeof *added);
+  if (nadded) memcpy(rules + nrules, added, nadded * sizeof *added);
   nrules += nadded;
   lw_ilock_release(&supp_lock);
   lw_free(added, cap * sizeof *added);

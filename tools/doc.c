@@ -346,8 +346,13 @@ int lwt_docs_add(lwt_docs_t *d, const char *path) {
   char *data;
   size_t len;
   if (read_file(path, &data, &len) != 0) return -1;
-  json_object *root = parse_json(path, data, len);
+  int r = lwt_docs_add_buffer(d, path, data, len);
   free(data);
+  return r;
+}
+
+int lwt_docs_add_buffer(lwt_docs_t *d, const char *path, const char *data, size_t len) {
+  json_object *root = parse_json(path, data, len);
   if (!root) return -1;
   if (!check_doc(path, root)) {
     json_object_put(root);

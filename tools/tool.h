@@ -124,6 +124,9 @@ typedef struct lwt_docs {
  */
 int lwt_docs_add(lwt_docs_t *d, const char *path);
 
+/* As lwt_docs_add, for a document already in memory (len bytes at data) named path. */
+int lwt_docs_add_buffer(lwt_docs_t *d, const char *path, const char *data, size_t len);
+
 /* Frees every document of d. */
 void lwt_docs_free(lwt_docs_t *d);
 
