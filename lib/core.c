@@ -303,14 +303,14 @@ void lw__after_slow(lw_thread_t *t, const lw_acq_t *a) {
       a->flags, a->type};
 }
 
-void lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
+bool lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
                       uintptr_t pc) {
   for (uint32_t i = t->nheld; i-- > 0;) {
     lw_held_t *h = &t->held[i];
     if (h->addr != addr) continue;
     if (h->count > 1) {
       h->count--;
-      return;
+      return false;
     }
     lw_hset_unref(h->set);
     memmove(h, h + 1, (t->nheld - 1 - i) * sizeof *h);
@@ -322,12 +322,20 @@ void lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn
       if (i > 0) e->flags |= LW_HELD_REBRIDGE; /* locks below the gap lost their path to it */
       e->chain = lw_chain_step(j ? t->held[j - 1].chain : 0, e->id, e->mode, e->flags);
     }
-    return;
+    return false;
   }
-  if (!state) return;
+  if (!state) return false;
   lw_lockstate_t st = state(addr, t->tid);
-  if (st.owner == LW_OWNER_NONE || st.owner == LW_OWNER_OTHER)
-    lw__report_unlock_not_owner(t, addr, type, &st, pc);
+  if (st.owner != LW_OWNER_NONE && st.owner != LW_OWNER_OTHER) return false;
+  lw__report_unlock_not_owner(t, addr, type, &st, pc);
+  return true;
+}
+
+void lw_foreign_unlock(lw_thread_t *t, uintptr_t addr) {
+  uint64_t id;
+  lw_lock_t *rec = lw_registry_find(addr, &id);
+  (void)t;
+  if (rec) atomic_fetch_add_explicit(&rec->foreign_unlocks, 1, memory_order_relaxed);
 }
 
 /* ---- condition variables ----------------------------------------------- */
@@ -388,6 +396,13 @@ void lw_cond_wait_before(lw_thread_t *t, lw_acq_t *a, uintptr_t cond, uintptr_t 
   lw_release(t, mutex, type, NULL, pc);
   lw_acquire_before(t, a, mutex, type, kind, LW_MODE_WRITE, 0, pc);
   if (!a->rec) return;
+  /*
+   * Until the wait returns, the thread stands waiting for the mutex: whether
+   * it is still waiting for a signal or already taking the mutex back, it
+   * cannot go on while another thread holds the mutex, so the deadlock
+   * search of the others may go through it.
+   */
+  lw_wait_begin(t, a);
   if (!held && (st.owner == LW_OWNER_NONE || st.owner == LW_OWNER_OTHER))
     lw__report_cond(t, a, cond, LW_DETAIL_NOT_HELD, NULL);
   uint64_t pair = lw_u64_mix((uint64_t)cond * 0x9e3779b97f4a7c15ULL ^ a->id) | 1;
@@ -398,6 +413,7 @@ void lw_cond_wait_before(lw_thread_t *t, lw_acq_t *a, uintptr_t cond, uintptr_t 
 }
 
 void lw_cond_wait_after(lw_thread_t *t, const lw_acq_t *a, bool reacquired) {
+  lw_wait_end(t);
   lw_acquire_after(t, a, reacquired);
 }
 

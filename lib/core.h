@@ -77,11 +77,19 @@ static inline __attribute__((always_inline)) void lw_acquire_after(lw_thread_t *
 /*
  * The calling thread releases the lock at addr (of this type). If the thread
  * does not hold it and state (may be NULL) shows that nobody or another thread
- * does, reports unlock-not-owner at return address pc.
+ * does, reports unlock-not-owner at return address pc and returns true: the
+ * caller then calls lw_foreign_unlock if the real unlock succeeds.
  */
-static inline __attribute__((always_inline)) void lw_release(lw_thread_t *t, uintptr_t addr,
+static inline __attribute__((always_inline)) bool lw_release(lw_thread_t *t, uintptr_t addr,
                                                              unsigned type, lw_state_fn state,
                                                              uintptr_t pc);
+
+/*
+ * A thread that did not hold the lock at addr unlocked it, and the real
+ * unlock succeeded: the holder's entry for it is stale (it notices at its
+ * next use of the lock, or at its exit).
+ */
+void lw_foreign_unlock(lw_thread_t *t, uintptr_t addr);
 
 /*
  * Before waiting on the condition variable cond with the mutex at mutex:

@@ -16,7 +16,7 @@
 void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type, unsigned kind,
                       unsigned mode, unsigned flags, uintptr_t pc);
 void lw__after_slow(lw_thread_t *t, const lw_acq_t *a);
-void lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
+bool lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
                       uintptr_t pc);
 
 /* The rolling hash of a held stack, one entry at a time (an invertible step: no mixing). */
@@ -104,15 +104,15 @@ static inline __attribute__((always_inline)) void lw_acquire_after(lw_thread_t *
   t->nheld = n + 1;
 }
 
-static inline __attribute__((always_inline)) void lw_release(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
+static inline __attribute__((always_inline)) bool lw_release(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
                               uintptr_t pc) {
   uint32_t n = t->nheld;
   if (LW_FAST_LIKELY(n && t->held[n - 1].addr == addr && t->held[n - 1].count == 1)) {
     if (LW_FAST_UNLIKELY(t->held[n - 1].set != NULL)) lw_hset_unref(t->held[n - 1].set);
     t->nheld = n - 1;
-    return;
+    return false;
   }
-  lw__release_slow(t, addr, type, state, pc);
+  return lw__release_slow(t, addr, type, state, pc);
 }
 
 #endif

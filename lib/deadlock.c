@@ -76,6 +76,20 @@ static bool holds(lw_thread_t *u, uint64_t id, unsigned req, const lw_lock_t *re
 }
 
 /*
+ * Does u stand between cur and the lock cur waits for? It does if it holds
+ * the lock in a conflicting mode, or, for a read request on a
+ * writer-preferring rwlock, if it waits there to write (queued writers go
+ * first). Racy unless u waits.
+ */
+static bool blocks(lw_thread_t *u, const member_t *cur) {
+  if (holds(u, cur->wait_id, cur->mode, cur->rec)) return true;
+  return cur->mode == LW_MODE_READ && cur->rec->type == LW_TYPE_RWLOCK &&
+         !(cur->rec->kind & LW_KIND_READER_PREF) &&
+         atomic_load_explicit(&u->wait_id, memory_order_acquire) == cur->wait_id &&
+         u->wait_mode == LW_MODE_WRITE;
+}
+
+/*
  * Looks for a cycle of waiting threads through me; stores it in out (me
  * first; each member waits for a lock the next one holds) and returns its
  * length, or 0. Caller holds the threads lock. cap bounds out.
@@ -93,8 +107,7 @@ static uint32_t find_cycle(lw_thread_t *me, member_t *out, uint32_t cap) {
   while (n > 0 && !found) {
     member_t *cur = &out[n - 1];
     lw_thread_t *u = stack[n - 1].next_candidate;
-    while (u && (!u->live || u == cur->t || !holds(u, cur->wait_id, cur->mode, cur->rec)))
-      u = u->next_all;
+    while (u && (!u->live || u == cur->t || !blocks(u, cur))) u = u->next_all;
     if (!u) { /* no more owners to try from here */
       n--;
       continue;
@@ -110,8 +123,7 @@ static uint32_t find_cycle(lw_thread_t *me, member_t *out, uint32_t cap) {
     member_t m;
     if (!snapshot(u, &m)) continue; /* the owner runs: no deadlock through it */
     /* u's held stack, read while it waits, is whole only if it still waits the same wait */
-    if (!holds(u, cur->wait_id, cur->mode, cur->rec) ||
-        atomic_load_explicit(&u->wait_seq, memory_order_acquire) != m.wait_seq)
+    if (!blocks(u, cur) || atomic_load_explicit(&u->wait_seq, memory_order_acquire) != m.wait_seq)
       continue;
     out[n] = m;
     stack[n].next_candidate = lw_threads_first();

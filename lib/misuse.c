@@ -70,8 +70,6 @@ void lw__report_unlock_not_owner(lw_thread_t *t, uintptr_t addr, unsigned type,
   lw_lock_t *rec = lw__record_for(t, addr, type, 0, pc, &id);
   if (!rec) return;
   unsigned detail = st->owner == LW_OWNER_NONE ? LW_DETAIL_NOT_LOCKED : LW_DETAIL_OTHER_OWNER;
-  /* the holder's entry for it is stale now; it notices at its next use */
-  atomic_fetch_add_explicit(&rec->foreign_unlocks, 1, memory_order_relaxed);
   uint32_t now = stack_here();
   if (!lw_report_first_time(signature(LW_REPORT_UNLOCK_NOT_OWNER, detail, now, 0))) return;
   lw_report_t *r = one_lock_report(LW_REPORT_UNLOCK_NOT_OWNER, detail, rec, id);
@@ -100,12 +98,23 @@ void lw__report_destroy_locked(lw_thread_t *t, uintptr_t addr, unsigned type,
   lw_report_submit(r);
 }
 
+/*
+ * Does an exiting thread's entry name a lock it really still holds? Not when
+ * another thread unlocked it since, and robust mutexes are left out:
+ * recovering from an owner's end is what they are for.
+ */
+static bool still_held(const lw_held_t *h) {
+  if (h->rec->kind & LW_KIND_ROBUST) return false;
+  return atomic_load_explicit(&h->rec->id, memory_order_relaxed) == h->id &&
+         h->foreign == atomic_load_explicit(&h->rec->foreign_unlocks, memory_order_relaxed);
+}
+
 void lw__report_exit_holding(lw_thread_t *t) {
   uint32_t n = 0;
   uint64_t sig = LW_REPORT_THREAD_EXIT_HOLDING;
   for (uint32_t i = 0; i < t->nheld; i++) {
     const lw_held_t *h = &t->held[i];
-    if (h->rec->kind & LW_KIND_ROBUST) continue; /* recovering from this is their purpose */
+    if (!still_held(h)) continue;
     n++;
     sig = lw_u64_mix(sig ^ h->stack);
   }
@@ -115,7 +124,7 @@ void lw__report_exit_holding(lw_thread_t *t) {
   uint32_t k = 0;
   for (uint32_t i = 0; i < t->nheld; i++) {
     const lw_held_t *h = &t->held[i];
-    if (h->rec->kind & LW_KIND_ROBUST) continue;
+    if (!still_held(h)) continue;
     r->locks[k] = rlock_of(h->rec, h->id);
     lw_report_add_event(r, LW_EV_HELD, t->seq, (int32_t)k, h->mode, h->stack);
     k++;

@@ -120,6 +120,7 @@ void lw_thread_release(lw_thread_t *t) {
     t->lcache_mask = LW_LCACHE_SIZE - 1;
   }
   memset(t->lcache0, 0, sizeof t->lcache0);
+  memset(t->scache, 0, sizeof t->scache); /* call sites are this thread's, not the next one's */
   lw_ilock_acquire(&threads_lock); /* no deadlock search may be reading t now */
   free_old_held(t);
   lw_free(t->held, (size_t)t->cap_held * sizeof *t->held);

@@ -18,7 +18,16 @@
 #include "../lib/types.h"
 
 #define LW_EXPORT __attribute__((visibility("default")))
-#define LW_RET_PC() ((uintptr_t)__builtin_return_address(0))
+/*
+ * The call site of the wrapper: its return address, told apart by the depth
+ * of the caller's frame (the wrapper's CFA). A lock helper, or C++'s
+ * out-of-line std::mutex::lock(), has one return address for every caller;
+ * with the frame depth, each calling context gets its own stack.
+ */
+#define LW_RET_PC() lw_site((uintptr_t)__builtin_return_address(0), (uintptr_t)__builtin_dwarf_cfa())
+static inline uintptr_t lw_site(uintptr_t pc, uintptr_t cfa) {
+  return pc ^ (cfa * 0x9e3779b97f4a7c15ULL);
+}
 #define LW_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LW_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -93,6 +102,14 @@ typedef int (*lw_timed_fn)(void *lock, const struct timespec *abs);
  */
 int lw_wait_slices(lw_thread_t *t, lw_acq_t *a, void *lock, lw_timed_fn timed, clockid_t clock);
 
+/* Marks the calling thread as waiting for a's lock (or no longer), around a real blocking call. */
+static inline void lw_wait_mark(lw_thread_t *t, lw_acq_t *a, bool waiting) {
+  lw_tls_guard = 1;
+  if (waiting) lw_wait_begin(t, a);
+  else lw_wait_end(t);
+  lw_tls_guard = 0;
+}
+
 /*
  * The body of a blocking acquiring wrapper: the lock is tried first; only
  * when it is taken does the thread wait, in slices (lw_wait_slices).
@@ -108,7 +125,14 @@ int lw_wait_slices(lw_thread_t *t, lw_acq_t *a, void *lock, lw_timed_fn timed, c
   if (__libc_single_threaded) { /* nobody to wait for (glibc's lock skips atomics then) */ \
     rc = call;                                                                             \
   } else if ((rc = try_call) == (busy)) {                                                  \
-    rc = lw_wait_slices(t, &a, (void *)(lock), timed, clock);                              \
+    lw_timed_fn timed_fn = timed;                                                          \
+    if (timed_fn) {                                                                        \
+      rc = lw_wait_slices(t, &a, (void *)(lock), timed_fn, clock);                         \
+    } else { /* must keep its place in the queue: others' searches find it waiting */      \
+      lw_wait_mark(t, &a, true);                                                           \
+      rc = call;                                                                           \
+      lw_wait_mark(t, &a, false);                                                          \
+    }                                                                                      \
   }                                                                                        \
   lw_tls_guard = 1;                                                                        \
   lw_acquire_after(t, &a, ok(rc));                                                         \
@@ -116,13 +140,23 @@ int lw_wait_slices(lw_thread_t *t, lw_acq_t *a, void *lock, lw_timed_fn timed, c
   return rc;
 
 /* The bodies of the release, init and destroy wrappers, before or after the real call. */
-static inline void lw_wrap_release(const void *lock, unsigned type, lw_state_fn state,
-                                   uintptr_t pc) {
-  lw_thread_t *t = lw_enter();
-  if (!t) return;
-  lw_release(t, (uintptr_t)lock, type, state, pc);
-  lw_leave();
-}
+/*
+ * The body of every releasing wrapper around the real unlock (an expression
+ * giving its result). An unlock by a thread that did not hold the lock, once
+ * the real unlock succeeded, tells the lock that its holder's entry is stale.
+ */
+#define LW_RELEASE(lock, type, state, call)                                  \
+  lw_thread_t *t = lw_enter();                                              \
+  if (!t) return call;                                                      \
+  bool foreign = lw_release(t, (uintptr_t)(lock), type, state, LW_RET_PC()); \
+  lw_leave();                                                               \
+  int rc = call;                                                            \
+  if (LW_UNLIKELY(foreign) && rc == 0) {                                    \
+    lw_tls_guard = 1;                                                       \
+    lw_foreign_unlock(t, (uintptr_t)(lock));                                \
+    lw_leave();                                                             \
+  }                                                                         \
+  return rc;
 
 static inline void lw_wrap_destroy_check(const void *lock, unsigned type, lw_state_fn state,
                                          uintptr_t pc) {
@@ -182,7 +216,12 @@ static inline lw_lockstate_t lw_rwlock_state(uintptr_t addr, int self) {
 static inline lw_lockstate_t lw_spin_state(uintptr_t addr, int self) {
   (void)self;
   int v = __atomic_load_n((const int *)addr, __ATOMIC_RELAXED);
-  return (lw_lockstate_t){v ? LW_OWNER_HELD : LW_OWNER_NONE, 0};
+#if defined(__x86_64__) || defined(__i386__)
+  bool held = v <= 0; /* x86 glibc: 1 is free; lock decrements (waiters take it below 0) */
+#else
+  bool held = v != 0; /* elsewhere: 0 is free */
+#endif
+  return (lw_lockstate_t){held ? LW_OWNER_HELD : LW_OWNER_NONE, 0};
 }
 
 /* Reads the kind glibc stored in a mutex (PTHREAD_MUTEX_*_NP, robust flag). */

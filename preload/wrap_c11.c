@@ -42,8 +42,7 @@ LW_EXPORT int mtx_timedlock(mtx_t *__restrict m, const struct timespec *__restri
 }
 
 LW_EXPORT int mtx_unlock(mtx_t *m) {
-  lw_wrap_release(m, LW_TYPE_C11, lw_mutex_state, LW_RET_PC());
-  return LW_REAL(mtx_unlock)(m);
+  LW_RELEASE(m, LW_TYPE_C11, lw_mutex_state, LW_REAL(mtx_unlock)(m))
 }
 
 LW_EXPORT int mtx_init(mtx_t *m, int type) {

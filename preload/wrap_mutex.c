@@ -30,8 +30,7 @@ LW_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
 }
 
 LW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m) {
-  lw_wrap_release(m, LW_TYPE_MUTEX, lw_mutex_state, LW_RET_PC());
-  return LW_REAL(pthread_mutex_unlock)(m);
+  LW_RELEASE(m, LW_TYPE_MUTEX, lw_mutex_state, LW_REAL(pthread_mutex_unlock)(m))
 }
 
 LW_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr) {

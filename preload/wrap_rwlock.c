@@ -27,10 +27,20 @@ LW_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rw) {
                       lw_acquired, LW_REAL(pthread_rwlock_rdlock)(rw))
 }
 
+/*
+ * A writer on a writer-preferring rwlock that gave up its wait for a moment
+ * would let readers in ahead of it, which the program never sees without
+ * lockwatch: it waits for real, published as waiting, and the readers it
+ * holds back find any deadlock through it.
+ */
+static lw_timed_fn wr_waiter(const pthread_rwlock_t *rw) {
+  return (rw_kind(rw) & LW_KIND_READER_PREF) ? wr_timed : NULL;
+}
+
 LW_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *rw) {
   LW_ACQUIRE_BLOCKING(rw, LW_TYPE_RWLOCK, rw_kind(rw), LW_MODE_WRITE,
-                      LW_REAL(pthread_rwlock_trywrlock)(rw), EBUSY, wr_timed, CLOCK_MONOTONIC,
-                      lw_acquired, LW_REAL(pthread_rwlock_wrlock)(rw))
+                      LW_REAL(pthread_rwlock_trywrlock)(rw), EBUSY, wr_waiter(rw),
+                      CLOCK_MONOTONIC, lw_acquired, LW_REAL(pthread_rwlock_wrlock)(rw))
 }
 
 LW_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *rw) {
@@ -60,8 +70,7 @@ LW_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *rw, clockid_t clock,
 }
 
 LW_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rw) {
-  lw_wrap_release(rw, LW_TYPE_RWLOCK, lw_rwlock_state, LW_RET_PC());
-  return LW_REAL(pthread_rwlock_unlock)(rw);
+  LW_RELEASE(rw, LW_TYPE_RWLOCK, lw_rwlock_state, LW_REAL(pthread_rwlock_unlock)(rw))
 }
 
 LW_EXPORT int pthread_rwlock_init(pthread_rwlock_t *rw, const pthread_rwlockattr_t *attr) {

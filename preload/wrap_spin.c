@@ -28,8 +28,7 @@ LW_EXPORT int pthread_spin_trylock(pthread_spinlock_t *s) {
 }
 
 LW_EXPORT int pthread_spin_unlock(pthread_spinlock_t *s) {
-  lw_wrap_release((const void *)s, LW_TYPE_SPIN, lw_spin_state, LW_RET_PC());
-  return LW_REAL(pthread_spin_unlock)(s);
+  LW_RELEASE((const void *)s, LW_TYPE_SPIN, lw_spin_state, LW_REAL(pthread_spin_unlock)(s))
 }
 
 LW_EXPORT int pthread_spin_init(pthread_spinlock_t *s, int pshared) {
