@@ -15,7 +15,8 @@ replaced by the run's private temporary directory, "{pid}" (file checks only)
 by the pid of the direct child.
 
 Exit status: 0 if every expectation holds; 1 (after printing what was expected
-and what was found, with the run's stderr) if not; 2 on a bad command line.
+and what was found, with the run's stderr) if not; 2 on a bad command line;
+77 if every expectation holds but --skip-unless-stdout's text is missing.
 
 Stdlib only.
 """
@@ -30,6 +31,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 # "lockwatch: KIND (TITLE) (pid N)", e.g. "lock-order-inversion (potential deadlock)"
 TEXT_HEADER_RE = re.compile(
@@ -42,6 +44,9 @@ LOCK_ID_RE = re.compile(r"^M[1-9][0-9]*$")
 THREAD_ID_RE = re.compile(r"^T[0-9]+$")
 STATS_KEYS = ("locks", "locks_created", "edges", "acquisitions", "fast_path_hits", "threads",
               "cycle_searches", "stacks", "bytes")
+
+
+SKIPPED = 77  # exit status of a run that proves nothing (ctest's SKIP_RETURN_CODE)
 
 
 class Failure(Exception):
@@ -85,11 +90,37 @@ def fmt_locs(locs):
     return "{" + ", ".join(f"{f}:{l}" for f, l in sorted(locs, key=lambda x: (str(x[0]), x[1]))) + "}"
 
 
-def innermost(frames):
-    """(basename, line) of the first frame, or None if the stack is empty or unknown."""
+def system_frame(f):
+    """A frame in the C library or an installed header (/usr/include), which summaries and line
+    checks pass over (docs/report-format.md: "the innermost frame in the program's own code")."""
+    file = f.get("file")
+    if file:
+        return file.startswith(("/usr/include/", "../sysdeps/", "./nptl/"))
+    module = f.get("module")
+    return not module or module.startswith(("/lib", "/usr/lib"))
+
+
+# Functions whose frames the line checks pass over as well (--skip-function): a program's own
+# lock helpers, so that the checks name the helper's callers.
+SKIP_FUNCTIONS = set()
+
+
+def user_frame(frames, skip=()):
+    """The innermost frame in the program's own code (the first frame if there is none); frames
+    of functions in `skip` are passed over too."""
     if not frames:
         return None
-    f = frames[0]
+    for f in frames:
+        if isinstance(f, dict) and not system_frame(f) and f.get("function") not in skip:
+            return f
+    return frames[0]
+
+
+def innermost(frames):
+    """(basename, line) of the innermost frame in the program's own code (frames of inlined
+    library code, such as std::mutex::lock() from a header, are passed over), or None if the
+    stack is empty or unknown."""
+    f = user_frame(frames, SKIP_FUNCTIONS)
     if not isinstance(f, dict) or not f.get("file"):
         return None
     return (os.path.basename(f["file"]), f.get("line"))
@@ -278,9 +309,10 @@ def check_report(where, r, problems):
         ce = r.get("closing_edge")
         if not (isinstance(ce, int) and 0 <= ce < n):
             problems.append(f"{where}.closing_edge: expected an index below {n}, found {ce!r}")
-        # summary: kind, file:line and function of the first edge's innermost frame
+        # summary: kind, file:line and function of the first edge's innermost frame in the
+        # program's own code
         if edges and isinstance(edges[0], dict) and edges[0].get("acquired"):
-            f = edges[0]["acquired"][0]
+            f = user_frame(edges[0]["acquired"])
             want = r["kind"]
             if f.get("file"):
                 want += f" {os.path.basename(f['file'])}:{f.get('line')}"
@@ -410,6 +442,30 @@ def check_json_value(doc, spec, fail):
         fail(f"JSON value {path}: expected {want!r}, found {node!r}")
 
 
+def json_at(doc, path):
+    """The value at a dotted PATH (list indexes, .length) in doc, or None."""
+    node = doc
+    for part in path.split("."):
+        if isinstance(node, list) and part == "length":
+            node = len(node)
+        elif isinstance(node, list) and re.match(r"^\d+$", part) and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return None
+    return node
+
+
+def stdout_value(stdout, key, fail):
+    """VALUE of the first stdout line KEY=VALUE (for {out:KEY})."""
+    m = re.search(r"^" + re.escape(key) + r"=(.*)$", stdout, re.M)
+    if not m:
+        fail(f"stdout has no line {key}=VALUE (needed for {{out:{key}}})")
+        return "<missing>"
+    return m.group(1).strip()
+
+
 def report_lines(report):
     """Innermost (basename, line) of every edge's acquired and held stacks."""
     locs = set()
@@ -488,6 +544,34 @@ def main(argv):
     ap.add_argument("--unhex-args", action="store_true",
                     help="decode %%XX escapes in the program's arguments into raw bytes")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--write-file", action="append", default=[], metavar="PATH=TEXT",
+                    help="before the run, write TEXT to PATH ({tmp} expanded; \\n in TEXT is "
+                         "a newline)")
+    ap.add_argument("--expect-detail", action="append", default=[], metavar="KIND=DETAIL",
+                    help="every report of KIND has this detail ('null' for none)")
+    ap.add_argument("--expect-events", action="append", default=[], metavar="KIND=WHAT,...",
+                    help="every report of KIND has exactly these events[].what, in order")
+    ap.add_argument("--expect-event-lines", action="append", default=[],
+                    metavar="KIND:WHAT=FILE:MARKER,...",
+                    help="in every report of KIND, the innermost frames of the events whose "
+                         "'what' is WHAT are exactly these lines")
+    ap.add_argument("--expect-kind-lock-names", action="append", default=[],
+                    metavar="KIND=NAME,...",
+                    help="the multiset of lock names of every report of KIND ('null' for none)")
+    ap.add_argument("--expect-kind-json", action="append", default=[],
+                    metavar="KIND:PATH(=|>=|<=)VALUE",
+                    help="a value in every report of KIND (PATH relative to the report, as in "
+                         "--expect-json; >= and <= compare integers); {out:KEY} in VALUE is "
+                         "the value of the program's stdout line KEY=VALUE")
+    ap.add_argument("--skip-function", action="append", default=[], metavar="NAME",
+                    help="line checks pass over frames of this function (a lock helper of the "
+                         "program) and name its caller")
+    ap.add_argument("--skip-unless-stdout", metavar="TEXT",
+                    help="if the program's stdout lacks TEXT (a precondition the run cannot "
+                         "force, such as an address being reused), the run proves nothing: "
+                         "after the other checks pass, exit with status 77 (skipped)")
+    ap.add_argument("--max-seconds", type=float, metavar="S",
+                    help="the run (under lockwatch) must end within S seconds of wall time")
     if "--" not in argv:
         ap.error("no program given (put it after --)")
     split = argv.index("--")
@@ -499,6 +583,8 @@ def main(argv):
         print(f"lwcheck: FAIL: the preload library {args.preload} does not exist")
         return 1
 
+    SKIP_FUNCTIONS.clear()
+    SKIP_FUNCTIONS.update(args.skip_function)
     tmp = tempfile.mkdtemp(prefix="lwcheck.")
     try:
         return run_and_check(args, cmd, tmp)
@@ -555,9 +641,22 @@ def run_and_check(args, cmd, tmp):
         options = (options + ":" if options else "") + "json_path=" + json_pattern
     env = base_env()
     env["LD_PRELOAD"] = os.path.abspath(args.preload)
+    # make check-asan: a sanitized preload needs the sanitizer runtime loaded first
+    first = os.environ.get("LWCHECK_PRELOAD_FIRST")
+    if first:
+        env["LD_PRELOAD"] = first + ":" + env["LD_PRELOAD"]
     env["LOCKWATCH_OPTIONS"] = options
 
+    for spec in args.write_file:
+        path, sep, text = spec.partition("=")
+        if not sep:
+            raise SystemExit(f"lwcheck: bad --write-file {spec!r}: expected PATH=TEXT")
+        with open(sub_placeholders(path, tmp), "w", encoding="utf-8") as f:
+            f.write(sub_placeholders(text, tmp).replace("\\n", "\n"))
+
+    started = time.monotonic()
     pid, rc, out, err_b = run_once(cmd, env, args.stdin, args.timeout)
+    elapsed = time.monotonic() - started
     stderr = err_b.decode("utf-8", "replace")
     stdout = out.decode("utf-8", "replace")
     failures = []
@@ -719,6 +818,77 @@ def run_and_check(args, cmd, tmp):
                      f"{n} in cycle, {len(r.get('locks', []))} locks, "
                      f"{len(r.get('edges', []))} edges")
 
+    # ---- wall time
+    if args.max_seconds is not None and elapsed >= args.max_seconds:
+        fail(f"the run took {elapsed:.2f} s, expected less than {args.max_seconds:g} s")
+
+    # ---- reports of one kind: detail, events, lock names, fields
+    def of_kind(kind):
+        return [r for r in reports if r.get("kind") == kind]
+
+    def need_kind(kind, what):
+        rs = of_kind(kind)
+        if not rs:
+            fail(f"{what}: expected at least one {kind} report, found none (reports: {counts})")
+        return rs
+
+    for spec in args.expect_detail:
+        kind, _, detail = spec.partition("=")
+        want = None if detail == "null" else detail
+        for r in need_kind(kind, f"--expect-detail {spec}"):
+            if r.get("detail") != want:
+                fail(f"{kind} report ({r.get('summary')}): detail expected {want!r}, found "
+                     f"{r.get('detail')!r}")
+    for spec in args.expect_events:
+        kind, _, whats = spec.partition("=")
+        want = [w for w in whats.split(",") if w]
+        for r in need_kind(kind, f"--expect-events {spec}"):
+            got = [e.get("what") for e in r.get("events") or [] if isinstance(e, dict)]
+            if got != want:
+                fail(f"{kind} report ({r.get('summary')}): events expected {want}, found {got}")
+    for spec in args.expect_event_lines:
+        head, _, locs = spec.partition("=")
+        kind, _, what = head.rpartition(":")
+        want = parse_locations(locs, args.source_root)
+        for r in need_kind(kind, f"--expect-event-lines {spec}"):
+            got = set()
+            for e in r.get("events") or []:
+                if isinstance(e, dict) and e.get("what") == what:
+                    loc = innermost(e.get("stack"))
+                    got.add(loc if loc else ("<empty stack>", 0))
+            if got != set(want):
+                fail(f"{kind} report ({r.get('summary')}): innermost frames of its {what!r} "
+                     f"events: expected {sorted(want.values())}, found {fmt_locs(got)}")
+    for spec in args.expect_kind_lock_names:
+        kind, _, names = spec.partition("=")
+
+        def name_key(x):
+            return (x is None, str(x))
+        want = sorted((None if n == "null" else n for n in names.split(",")), key=name_key)
+        for r in need_kind(kind, f"--expect-kind-lock-names {spec}"):
+            got = [l.get("name") for l in r.get("locks") or [] if isinstance(l, dict)]
+            if sorted(got, key=name_key) != want:
+                fail(f"{kind} report ({r.get('summary')}): lock names expected {want}, "
+                     f"found {got}")
+    for spec in args.expect_kind_json:
+        kind, _, rest = spec.partition(":")
+        rest = sub_placeholders(rest, tmp, pid)
+        rest = re.sub(r"\{out:([A-Za-z0-9_]+)\}", lambda m: stdout_value(stdout, m.group(1), fail),
+                      rest)
+        m = re.match(r"^([^<>=]+)(>=|<=)(-?\d+)$", rest)
+        for idx, r in enumerate(need_kind(kind, f"--expect-kind-json {spec}")):
+            if m:
+                node = json_at(r, m.group(1))
+                v = int(m.group(3))
+                ok = isinstance(node, int) and not isinstance(node, bool) and (
+                    node >= v if m.group(2) == ">=" else node <= v)
+                if not ok:
+                    fail(f"{kind} report ({r.get('summary')}): {m.group(1)} expected "
+                         f"{m.group(2)}{v}, found {node!r}")
+            else:
+                check_json_value(r, rest, lambda msg, r=r: fail(f"{kind} report "
+                                                                f"({r.get('summary')}): {msg}"))
+
     # ---- stats
     if args.expect_stat:
         stats = main_doc.get("stats") if isinstance(main_doc, dict) else None
@@ -735,7 +905,9 @@ def run_and_check(args, cmd, tmp):
 
     # ---- values in the main document
     for spec in args.expect_json:
-        check_json_value(main_doc, sub_placeholders(spec, tmp, pid), fail)
+        spec = re.sub(r"\{out:([A-Za-z0-9_]+)\}", lambda m: stdout_value(stdout, m.group(1), fail),
+                      sub_placeholders(spec, tmp, pid))
+        check_json_value(main_doc, spec, fail)
 
     # ---- other processes
     if args.expect_other_docs is not None and len(other_docs) != args.expect_other_docs:
@@ -846,6 +1018,10 @@ def run_and_check(args, cmd, tmp):
         print("--- stderr ---")
         print(tail(stderr))
         return 1
+    if args.skip_unless_stdout is not None and args.skip_unless_stdout not in stdout:
+        print(f"lwcheck: SKIP: {' '.join(shown_args)}: stdout lacks "
+              f"{args.skip_unless_stdout!r}, so the run proves nothing")
+        return SKIPPED
     print(f"lwcheck: ok: {' '.join(shown_args)} ({describe_status(rc)}, reports: {counts or 'none'})")
     return 0
 

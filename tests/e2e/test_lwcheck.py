@@ -9,6 +9,7 @@ Usage: test_lwcheck.py LOCKWATCH_SO HARMLESS_SO SCN_ABBA
 
 import contextlib
 import io
+import json
 import os
 import sys
 import tempfile
@@ -96,6 +97,15 @@ class Contract(unittest.TestCase):
             mutate(d)
             self.assertNotEqual(lwcheck.check_document(d, "d"), [], f"case {i} not caught")
 
+    def test_summary_passes_over_header_frames(self):
+        d = self.good()
+        header = dict(self.frame(749), file="/usr/include/c++/12/bits/std_mutex.h",
+                      function="std::mutex::lock()")
+        d["reports"][0]["edges"][0]["acquired"].insert(0, header)
+        self.assertEqual(lwcheck.check_document(d, "d"), [])
+        d["reports"][0]["summary"] = "lock-order-inversion std_mutex.h:749 in std::mutex::lock()"
+        self.assertNotEqual(lwcheck.check_document(d, "d"), [])
+
     def test_not_an_object(self):
         self.assertNotEqual(lwcheck.check_document([], "d"), [])
 
@@ -144,6 +154,98 @@ class Runs(unittest.TestCase):
                                 "--", "/bin/sh", "-c", script)
         self.assertEqual(status, 1, out)
         self.assertIn("stdout differs", out)
+
+
+class ReportChecks(unittest.TestCase):
+    """The checks of non-inversion reports, on a document a shell script writes."""
+
+    def setUp(self):
+        src = tempfile.NamedTemporaryFile("w", suffix=".c", delete=False)
+        src.write("a\nlock(); /* LW:relock */\nb\nlock(); /* LW:first */\n")
+        src.close()
+        self.addCleanup(os.unlink, src.name)
+        self.src = src.name
+
+    def frame(self, line, file=None, function="f"):
+        return {"pc": "0x1", "function": function, "file": file or self.src, "line": line,
+                "column": 1, "module": "/m", "offset": "0x1", "inlined": False}
+
+    def run_doc(self, *extra, stdout="owner_tid=5"):
+        header = [self.frame(749, "/usr/include/x/gthr-default.h", "__gthread_mutex_lock")]
+        doc = {
+            "tool": "lockwatch", "version": "0.1.0", "pid": "PIDX", "program": "/bin/sh",
+            "argv": ["sh"], "suppressed": [],
+            "reports": [{
+                "id": 1, "kind": "double-lock", "summary": "double-lock x.c:2 in f",
+                "detail": "fails", "owner_tid": 5, "waited_ms": 3,
+                "locks": [{"id": "M1", "address": "0x10", "type": "mutex", "name": "m",
+                           "created": []}],
+                "edges": [],
+                "events": [
+                    {"what": "lock", "thread": "T0", "lock": "M1", "mode": "write",
+                     "stack": header + [self.frame(2), self.frame(9, function="caller")]},
+                    {"what": "held", "thread": "T0", "lock": "M1", "mode": "write",
+                     "stack": [self.frame(4, function="helper"), self.frame(2)]}],
+                "threads": [{"id": "T0", "tid": 5, "parent": None, "created": []}]}],
+            "stats": {k: 0 for k in lwcheck.STATS_KEYS}}
+        os.environ["LWTEST_DOC"] = json.dumps(doc).replace('"PIDX"', "PIDX")
+        script = ('p=${LOCKWATCH_OPTIONS##*json_path=}; p=$(printf %s "$p" | sed "s/%p/$$/"); '
+                  'printf %s "$LWTEST_DOC" | sed "s/PIDX/$$/" > "$p"; '
+                  'echo "lockwatch: double-lock (a thread locks a lock it already holds) (pid $$)" >&2; '
+                  'echo "$0"')
+        return run_check("--preload", HARMLESS, "--no-argv-check", *extra,
+                         "--", "/bin/sh", "-c", script, stdout)
+
+    def test_right_expectations_pass(self):
+        status, out = self.run_doc(
+            "--expect-report", "double-lock=1", "--expect-detail", "double-lock=fails",
+            "--expect-events", "double-lock=lock,held",
+            "--expect-event-lines", f"double-lock:lock={self.src}:LW:relock",
+            "--expect-event-lines", f"double-lock:held={self.src}:LW:first",
+            "--expect-kind-lock-names", "double-lock=m",
+            "--expect-kind-json", "double-lock:owner_tid={out:owner_tid}",
+            "--expect-kind-json", "double-lock:waited_ms>=3",
+            "--expect-kind-json", "double-lock:events.length=2",
+            "--expect-json", "reports.0.owner_tid={out:owner_tid}",
+            "--write-file={tmp}/w=one\\ntwo", "--expect-file-contains={tmp}/w=one\ntwo",
+            "--max-seconds", "60")
+        self.assertEqual(status, 0, out)
+
+    def test_skip_function_names_the_caller(self):
+        status, out = self.run_doc(
+            "--skip-function", "helper",
+            "--expect-event-lines", f"double-lock:held={self.src}:LW:relock")
+        self.assertEqual(status, 0, out)
+
+    def test_wrong_expectations_fail(self):
+        for extra in (["--expect-detail", "double-lock=blocks-forever"],
+                      ["--expect-detail", "double-lock=null"],
+                      ["--expect-detail", "stall=null"],
+                      ["--expect-events", "double-lock=lock"],
+                      ["--expect-events", "double-lock=held,lock"],
+                      ["--expect-event-lines", f"double-lock:lock={self.src}:LW:first"],
+                      ["--expect-event-lines", f"double-lock:held={self.src}:LW:first,"
+                                               f"{self.src}:LW:relock"],
+                      ["--expect-kind-lock-names", "double-lock=n"],
+                      ["--expect-kind-json", "double-lock:owner_tid=6"],
+                      ["--expect-kind-json", "double-lock:waited_ms>=4"],
+                      ["--expect-kind-json", "double-lock:waited_ms<=2"],
+                      ["--expect-kind-json", "double-lock:owner_tid={out:missing}"],
+                      ["--expect-json", "reports.0.owner_tid={out:nope}"],
+                      ["--max-seconds", "0"]):
+            status, out = self.run_doc(*extra)
+            self.assertEqual(status, 1, f"{extra} did not fail:\n{out}")
+
+    def test_skip_unless_stdout(self):
+        status, out = self.run_doc("--skip-unless-stdout", "address reused: yes")
+        self.assertEqual(status, lwcheck.SKIPPED, out)
+        status, out = self.run_doc("--skip-unless-stdout", "address reused: yes",
+                                   stdout="address reused: yes")
+        self.assertEqual(status, 0, out)
+        # a failed check is a failure, not a skip
+        status, out = self.run_doc("--skip-unless-stdout", "address reused: yes",
+                                   "--expect-detail", "double-lock=may-block")
+        self.assertEqual(status, 1, out)
 
 
 if __name__ == "__main__":
