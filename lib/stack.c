@@ -31,7 +31,10 @@ uint32_t lw_stack_capture(lw_depot_t *d, int depth) {
   int n = backtrace(buf, depth + LW_SELF_MARGIN);
   int skip = 1; /* this function */
   if (self_hi) {
+    /* an interceptor of backtrace (a sanitizer's) may come before our frames */
     skip = 0;
+    while (skip < n && skip < 4 && !lw_stack_is_self((uintptr_t)buf[skip])) skip++;
+    if (skip == n || skip == 4) skip = 0;
     while (skip < n && lw_stack_is_self((uintptr_t)buf[skip])) skip++;
   }
   if (skip >= n) return 0;

@@ -280,9 +280,9 @@ uint32_t lw_symbolize_stack(uint32_t stack, lw_frame_fn fn, void *ctx) {
 
 /* Code of the system, not of the program: C library internals and installed headers. */
 static bool system_frame(const lw_frame_t *f) {
-  if (f->file)
+  if (f->file) /* a sanitizer runtime's interceptors count as system code too */
     return strncmp(f->file, "/usr/include/", 13) == 0 || strncmp(f->file, "../sysdeps/", 11) == 0 ||
-           strncmp(f->file, "./nptl/", 7) == 0;
+           strncmp(f->file, "./nptl/", 7) == 0 || strstr(f->file, "/libsanitizer/") != NULL;
   return !f->module || strncmp(f->module, "/lib", 4) == 0 || strncmp(f->module, "/usr/lib", 8) == 0;
 }
 

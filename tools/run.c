@@ -288,7 +288,7 @@ static int collect(const char *dir, lwt_docs_t *d, long long main_pid) {
   }
   closedir(dp);
   main_pid_for_sort = main_pid;
-  qsort(found, n, sizeof *found, cmp_found);
+  if (n) qsort(found, n, sizeof *found, cmp_found);
   for (size_t i = 0; i < n; i++) {
     if (lwt_docs_add(d, found[i].path) != 0) failed++;
     if (unlink(found[i].path) != 0)

@@ -63,18 +63,22 @@ class Ctx:
         return os.path.join(self.tmp, name)
 
 
-def clean_env(env=None):
+def clean_env(env=None, lockwatch_run=False):
     """The environment for a command: ours without any lockwatch set-up, plus env."""
     full_env = dict(os.environ)
     for k in ("LD_PRELOAD", "LOCKWATCH_OPTIONS", "LOCKWATCH_PRELOAD"):
         full_env.pop(k, None)
+    # make check-asan: a sanitized preload needs the sanitizer runtime loaded
+    # first; lockwatch run keeps an LD_PRELOAD it finds and appends itself
+    if lockwatch_run and os.environ.get("LWCHECK_PRELOAD_FIRST"):
+        full_env["LD_PRELOAD"] = os.environ["LWCHECK_PRELOAD_FIRST"]
     full_env.update(env or {})
     return full_env
 
 
 def run(cmd, env=None, timeout=60, cwd=None):
     """Runs cmd; returns the CompletedProcess (text output captured)."""
-    full_env = clean_env(env)
+    full_env = clean_env(env, lockwatch_run="run" in cmd[1:2])
     try:
         return subprocess.run(cmd, env=full_env, cwd=cwd, timeout=timeout, text=True,
                               errors="replace", stdin=subprocess.DEVNULL,
@@ -600,7 +604,7 @@ def case_run_signal(ctx):
     # (Short sleeps: a long one would keep our pipes open after the shell ends.)
     script = ("trap 'exit 7' TERM; echo ready; i=0; "
               "while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done")
-    proc = subprocess.Popen([ctx.lw, "run", "--", "sh", "-c", script], env=clean_env(),
+    proc = subprocess.Popen([ctx.lw, "run", "--", "sh", "-c", script], env=clean_env(lockwatch_run=True),
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     ready = proc.stdout.readline()
