@@ -25,6 +25,7 @@ struct lw_free_block {
 };
 
 static lw_ilock_t alloc_lock = LW_ILOCK_INIT;
+__thread int lw_tls_forking __attribute__((tls_model("initial-exec")));
 static struct lw_free_block *free_lists[LW_NCLASSES];
 static char *chunk_cur, *chunk_end;
 static _Atomic size_t mapped_bytes;

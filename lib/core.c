@@ -28,6 +28,7 @@ static lw_graph_t graph;
 static void release_witness(lw_witness_t *w);
 static lw_u64map_t seen_cycles; /* signatures of reported cycles; under graph.lock */
 static _Atomic int finished;
+const char *lw_core_caveat;
 
 static void memory_exhausted(void) {
   char msg[200];
@@ -522,7 +523,7 @@ static void write_json(const lw_report_t *reports) {
   } else if (lw_output_file(path, lw_buf_str(&b), b.n, err, sizeof err) != 0) {
     lw_output_message(err);
     lw_output_message("the JSON report follows on stderr instead");
-    lw_output_text(lw_buf_str(&b), b.n);
+    lw_output_stderr(lw_buf_str(&b), b.n);
   }
   lw_buf_free(&b);
 }
@@ -546,6 +547,7 @@ int lw_core_finish(int status, bool status_known) {
     if (result != status)
       snprintf(msg + k, sizeof msg - (size_t)k, "; exit status 0 becomes %d (exitcode)", result);
     lw_output_message(msg);
+    if (n && lw_core_caveat) lw_output_message(lw_core_caveat);
   }
   if (lw_opt.verbosity >= 2) {
     lw_stats_t s;
@@ -565,28 +567,46 @@ int lw_core_finish(int status, bool status_known) {
 /* ---- fork ---------------------------------------------------------------- */
 
 void lw_core_fork_prepare(void) {
+  /* every lockwatch lock, in an order no thread takes them against */
+  lw_report_fork_prepare();
+  lw_output_fork_prepare();
+  lw_symbolize_fork_prepare();
+  lw_ilock_acquire(&cond_lock);
   lw_thread_fork_prepare();
   lw_registry_fork_prepare();
   lw_ilock_acquire(&graph.lock);
   lw_ilock_acquire(&lw_stacks.lock);
   lw_alloc_fork_prepare();
+  /*
+   * This thread now holds every lockwatch lock. Atfork handlers registered
+   * before lockwatch's run after this one, and may lock: their bookkeeping
+   * takes no lock in this thread until the fork is done.
+   */
+  lw_tls_forking = 1;
 }
 
 void lw_core_fork_parent(void) {
+  lw_tls_forking = 0;
   lw_alloc_fork_parent();
   lw_ilock_release(&lw_stacks.lock);
   lw_ilock_release(&graph.lock);
   lw_registry_fork_parent();
   lw_thread_fork_parent();
+  lw_ilock_release(&cond_lock);
+  lw_symbolize_fork_parent();
+  lw_output_fork_parent();
+  lw_report_fork_parent();
 }
 
 void lw_core_fork_child(void) {
+  lw_tls_forking = 0;
   lw_alloc_fork_child();
   lw_ilock_reset(&lw_stacks.lock);
   lw_ilock_reset(&graph.lock);
+  lw_ilock_reset(&cond_lock);
   lw_registry_fork_child();
   lw_thread_fork_child();
   lw_output_fork_child();
-  lw_report_fork_child();
+  lw_report_fork_child(); /* the parent's reports are the parent's */
   lw_symbolize_fork_child();
 }

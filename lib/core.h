@@ -154,6 +154,12 @@ void lw_core_stats(lw_stats_t *s);
  */
 int lw_core_finish(int status, bool status_known);
 
+/*
+ * A caveat printed after the summary at exit when anything was reported
+ * (NULL: none). Set at start-up by the preload.
+ */
+extern const char *lw_core_caveat;
+
 /* Number of reports made so far. */
 uint32_t lw_core_report_count(void);
 

@@ -19,12 +19,20 @@ typedef struct lw_ilock {
 
 #define LW_ILOCK_INIT {0}
 
+/*
+ * Set in a thread that holds every lockwatch lock for a fork (from the
+ * prepare handler to the parent's or child's): its own acquisitions then
+ * take nothing, since nobody else can hold one.
+ */
+extern __thread int lw_tls_forking __attribute__((tls_model("initial-exec")));
+
 static inline void lw__futex(_Atomic int *addr, int op, int val) {
   syscall(SYS_futex, (int *)addr, op | FUTEX_PRIVATE_FLAG, val, NULL, NULL, 0);
 }
 
 /* Takes the lock; spins briefly, then sleeps in the kernel. */
 static inline void lw_ilock_acquire(lw_ilock_t *l) {
+  if (__builtin_expect(lw_tls_forking, 0)) return;
   int c = 0;
   if (atomic_compare_exchange_strong_explicit(&l->state, &c, 1, memory_order_acquire,
                                               memory_order_relaxed))
@@ -46,6 +54,7 @@ static inline void lw_ilock_acquire(lw_ilock_t *l) {
 
 /* Releases the lock, waking one waiter if there is any. */
 static inline void lw_ilock_release(lw_ilock_t *l) {
+  if (__builtin_expect(lw_tls_forking, 0)) return;
   if (atomic_exchange_explicit(&l->state, 0, memory_order_release) == 2)
     lw__futex(&l->state, FUTEX_WAKE, 1);
 }

@@ -5,6 +5,7 @@
 #include "output.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,8 @@ static int err_fd = -1;
 static dev_t err_dev;
 static ino_t err_ino;
 static int log_fd = -1;
+static dev_t log_dev;
+static ino_t log_ino;
 static int log_failed;
 static lw_ilock_t out_lock = LW_ILOCK_INIT;
 
@@ -81,12 +84,38 @@ void lw_output_message(const char *msg) {
   lw_ilock_release(&out_lock);
 }
 
+void lw_output_stderr(const char *s, size_t n) {
+  lw_ilock_acquire(&out_lock);
+  int fd = stderr_fd();
+  if (fd >= 0) write_all(fd, s, n);
+  lw_ilock_release(&out_lock);
+}
+
+/* Is log_fd still the log file we opened? A program may close every fd and reuse the number. */
+static bool log_fd_ours(void) {
+  struct stat st;
+  return log_fd >= 0 && fstat(log_fd, &st) == 0 && st.st_dev == log_dev && st.st_ino == log_ino;
+}
+
 void lw_output_text(const char *s, size_t n) {
   lw_ilock_acquire(&out_lock);
+  if (log_fd >= 0 && !log_fd_ours()) log_fd = -1; /* not ours any more: never close it, reopen */
   if (lw_opt.log_path && lw_opt.log_path[0] && log_fd < 0 && !log_failed) {
     char path[4096];
     snprintf(path, sizeof path, "%s.%d", lw_opt.log_path, (int)getpid());
     log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (log_fd >= 0 && log_fd < 100) { /* out of the way of a program that counts its fds */
+      int high = fcntl(log_fd, F_DUPFD_CLOEXEC, 100);
+      if (high >= 0) {
+        close(log_fd);
+        log_fd = high;
+      }
+    }
+    struct stat st;
+    if (log_fd >= 0 && fstat(log_fd, &st) == 0) {
+      log_dev = st.st_dev;
+      log_ino = st.st_ino;
+    }
     if (log_fd < 0) {
       char msg[4200];
       snprintf(msg, sizeof msg, "cannot open log_path file %s: %s; reports go to stderr", path,
@@ -134,9 +163,12 @@ int lw_output_file(const char *path, const char *data, size_t n, char *err, size
   return 0;
 }
 
+void lw_output_fork_prepare(void) { lw_ilock_acquire(&out_lock); }
+void lw_output_fork_parent(void) { lw_ilock_release(&out_lock); }
+
 void lw_output_fork_child(void) {
   lw_ilock_reset(&out_lock);
-  if (log_fd >= 0) close(log_fd);
+  if (log_fd_ours()) close(log_fd);
   log_fd = -1;
   log_failed = 0;
 }

@@ -17,6 +17,9 @@ void lw_output_init(void);
 /* Writes report text (to log_path.<pid> when set, else to stderr). */
 void lw_output_text(const char *s, size_t n);
 
+/* Writes text to stderr only (never to log_path). */
+void lw_output_stderr(const char *s, size_t n);
+
 /* Writes one message line "lockwatch: <msg>\n" to stderr. */
 void lw_output_message(const char *msg);
 
@@ -31,5 +34,7 @@ char *lw_output_expand(const char *pattern, char *out, size_t n);
 
 /* Forgets the log file (fork child: its name has the parent's pid). */
 void lw_output_fork_child(void);
+void lw_output_fork_prepare(void);
+void lw_output_fork_parent(void);
 
 #endif

@@ -165,4 +165,12 @@ const lw_report_t *lw_report_stored(uint32_t *n) {
   return r;
 }
 
-void lw_report_fork_child(void) { lw_ilock_reset(&store_lock); }
+void lw_report_fork_prepare(void) { lw_ilock_acquire(&store_lock); }
+void lw_report_fork_parent(void) { lw_ilock_release(&store_lock); }
+
+void lw_report_fork_child(void) {
+  lw_ilock_reset(&store_lock);
+  /* the child starts with no report of its own (the parent's stay the parent's) */
+  first = last = sfirst = slast = NULL;
+  nstored = nsuppressed = 0;
+}

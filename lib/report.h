@@ -181,8 +181,10 @@ void lw_report_format_text(const lw_report_t *r, lw_buf_t *b);
 void lw_report_format_json(lw_buf_t *b, const lw_report_t *reports, const lw_report_t *suppressed,
                            const lw_run_info_t *run);
 
-/* Fork hook: the child may find the store's lock held by a thread it lost. */
+/* Fork hook: the child starts with an empty store (and a free lock). */
 void lw_report_fork_child(void);
+void lw_report_fork_prepare(void);
+void lw_report_fork_parent(void);
 
 /* Called by the default sink after a report when halt_on_error is set. */
 extern void (*lw_report_halt)(void);

@@ -332,6 +332,9 @@ const char *lw_basename(const char *path) {
   return s ? s + 1 : path;
 }
 
+void lw_symbolize_fork_prepare(void) { lw_ilock_acquire(&sym_lock); }
+void lw_symbolize_fork_parent(void) { lw_ilock_release(&sym_lock); }
+
 void lw_symbolize_fork_child(void) {
   /* a thread lost in the fork may have been inside libdw: start afresh */
   lw_ilock_reset(&sym_lock);

@@ -55,6 +55,8 @@ bool lw_symbolize_data(uintptr_t addr, char *buf, unsigned len);
 
 /* Fork hook: forget libdw's state, which a lost thread may have left half-updated. */
 void lw_symbolize_fork_child(void);
+void lw_symbolize_fork_prepare(void);
+void lw_symbolize_fork_parent(void);
 
 /* Returns the file name part of a path. */
 const char *lw_basename(const char *path);

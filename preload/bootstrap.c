@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <link.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,13 +124,20 @@ void lw_preload_thread_begin(uint32_t seq) {
 /* ---- dump_signal: a thread that dumps the lock state when asked --------------- */
 
 static int dump_pipe[2] = {-1, -1};
+static ino_t dump_pipe_ino; /* both ends of a pipe share an inode */
 
-/* Async-signal-safe: wakes the dump thread and returns. */
+/* Is fd still our pipe? A program may close every fd and reuse the numbers. */
+static bool dump_fd_ours(int fd) {
+  struct stat st;
+  return fd >= 0 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_ino == dump_pipe_ino;
+}
+
+/* Async-signal-safe (fstat and write are): wakes the dump thread and returns. */
 static void dump_signal_handler(int sig) {
   (void)sig;
   int saved = errno;
   char c = 'd';
-  if (write(dump_pipe[1], &c, 1) < 0) { /* a dump is already pending */
+  if (dump_fd_ours(dump_pipe[1]) && write(dump_pipe[1], &c, 1) < 0) { /* a dump is pending */
   }
   errno = saved;
 }
@@ -139,10 +147,19 @@ static void *dump_thread(void *arg) {
   lw_tls_guard = 1; /* this thread's own locks are lockwatch's, never the program's */
   char c;
   for (;;) {
+    if (!dump_fd_ours(dump_pipe[0])) return NULL; /* the program took the fd: step aside */
     ssize_t r = read(dump_pipe[0], &c, 1);
     if (r == 1) lw_core_dump("signal");
-    else if (r < 0 && errno != EINTR) return NULL;
+    else if (r == 0 || (r < 0 && errno != EINTR)) return NULL;
   }
+}
+
+/* Moves fd to 100 or above, out of the way of programs that count their fds. */
+static int high_fd(int fd) {
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, 100);
+  if (high < 0) return fd;
+  close(fd);
+  return high;
 }
 
 /* Starts the dump thread (detached: it never keeps the process alive). */
@@ -150,11 +167,13 @@ static void start_dump_thread(void) {
   static const int signals[] = {0, SIGUSR1, SIGUSR2, SIGHUP, SIGQUIT, SIGWINCH, SIGPWR};
   int sig = signals[lw_opt.dump_signal];
   if (!sig) return;
-  if (dump_pipe[0] >= 0) {
-    close(dump_pipe[0]);
-    close(dump_pipe[1]);
-  }
+  if (dump_fd_ours(dump_pipe[0])) close(dump_pipe[0]);
+  if (dump_fd_ours(dump_pipe[1])) close(dump_pipe[1]);
   if (pipe2(dump_pipe, O_CLOEXEC) != 0) return;
+  dump_pipe[0] = high_fd(dump_pipe[0]);
+  dump_pipe[1] = high_fd(dump_pipe[1]);
+  struct stat st;
+  if (fstat(dump_pipe[0], &st) == 0) dump_pipe_ino = st.st_ino;
   fcntl(dump_pipe[1], F_SETFL, O_NONBLOCK);
   pthread_attr_t attr;
   pthread_attr_init(&attr);
@@ -238,6 +257,22 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data) {
  * destructor (the program's, its libraries', ours). Only stdio's final flush
  * and _exit remain, so when the status must change we flush and _exit here.
  */
+/* quick_exit's status, for the handler below (set by the quick_exit wrapper). */
+int lw_quick_exit_status;
+
+/*
+ * Registered first, so run last of the at_quick_exit handlers (which may lock
+ * and make reports): the end of a run that leaves by quick_exit.
+ */
+static void quick_exit_handler(void) {
+  if (!lw_active || getpid() != lw_preload_pid) return;
+  lw_tls_guard++;
+  lw_active = 0;
+  int result = lw_core_finish(lw_quick_exit_status, true);
+  if (result != lw_quick_exit_status) _exit(result); /* quick_exit flushes nothing either */
+  lw_tls_guard--;
+}
+
 static void on_exit_handler(int status, void *arg) {
   (void)arg;
   if (!lw_active) return;
@@ -293,7 +328,7 @@ __attribute__((constructor)) static void lockwatch_init(void) {
     lw_output_message("the program was not started; fix the suppressions file or the option");
     _exit(1);
   }
-  Dl_info self;
+  Dl_info self = {0};
   if (dladdr((void *)lockwatch_init, &self) && self.dli_fbase)
     dl_iterate_phdr(find_self, self.dli_fbase);
   lw_stack_warm_up();
@@ -302,6 +337,7 @@ __attribute__((constructor)) static void lockwatch_init(void) {
   lw_report_halt = halt_now;
   pthread_key_create(&thread_key, thread_key_destructor);
   on_exit(on_exit_handler, NULL);
+  at_quick_exit(quick_exit_handler);
   pthread_atfork(lw_core_fork_prepare, lw_core_fork_parent, fork_child);
   start_dump_thread();
   lw_thread_t *t = lw_core_thread();
@@ -311,6 +347,13 @@ __attribute__((constructor)) static void lockwatch_init(void) {
     lw_opt.log_path = lw_opt.json_path = "";
   }
   if (!lw_opt.follow_exec) stop_following_exec();
+  /* free() is another preloaded library's (an allocator before us in LD_PRELOAD)? */
+  Dl_info owner;
+  void *global_free = dlsym(RTLD_DEFAULT, "free");
+  if (global_free && dladdr(global_free, &owner) && owner.dli_fbase != self.dli_fbase)
+    lw_core_caveat = "note: free() belongs to a library loaded before lockwatch in LD_PRELOAD, "
+                     "so memory given back is not seen and a new lock at a freed lock's address "
+                     "may inherit its orders; list liblockwatch.so first to avoid that";
   if (lw_opt.verbosity >= 3) {
     snprintf(err, sizeof err, "watching pid %d", (int)getpid());
     lw_output_message(err);

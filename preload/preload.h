@@ -41,6 +41,9 @@ extern int lw_active;
 /* The process lockwatch serves (updated in a fork child): a vfork child differs. */
 extern pid_t lw_preload_pid;
 
+/* The status passed to quick_exit, for lockwatch's at_quick_exit handler. */
+extern int lw_quick_exit_status;
+
 /* Resolves every real function; safe to call from any wrapper, any number of times. */
 void lw_preload_resolve(void);
 
