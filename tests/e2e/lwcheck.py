@@ -12,7 +12,13 @@ documents of other processes (a program may fork) are checked separately.
 
 "{tmp}" in --options, --json-path, the program's arguments and file checks is
 replaced by the run's private temporary directory, "{pid}" (file checks only)
-by the pid of the direct child.
+by the pid of the direct child. In file checks and per-process document checks
+(--expect-pid-json), "{out:KEY}" and "{err:KEY}" are the value of the first
+line KEY=VALUE the program wrote on stdout or stderr (a forked child's pid).
+
+--preload-also puts another library (an allocator, say) in LD_PRELOAD, after
+lockwatch or, with --preload-also-first, before it; the run is skipped (77) if
+that library is not installed.
 
 Exit status: 0 if every expectation holds; 1 (after printing what was expected
 and what was found, with the run's stderr) if not; 2 on a bad command line;
@@ -95,7 +101,8 @@ def system_frame(f):
     checks pass over (docs/report-format.md: "the innermost frame in the program's own code")."""
     file = f.get("file")
     if file:
-        return file.startswith(("/usr/include/", "../sysdeps/", "./nptl/"))
+        # a sanitizer runtime's interceptors (make check-asan) are system code too
+        return file.startswith(("/usr/include/", "../sysdeps/", "./nptl/")) or "/libsanitizer/" in file
     module = f.get("module")
     return not module or module.startswith(("/lib", "/usr/lib"))
 
@@ -434,6 +441,8 @@ def check_json_value(doc, spec, fail):
             return
     if raw == "null":
         want = None
+    elif raw in ("true", "false") and isinstance(node, bool):
+        want = raw == "true"
     elif re.match(r"^-?\d+$", raw):
         want = int(raw)
     else:
@@ -461,7 +470,8 @@ def stdout_value(stdout, key, fail):
     """VALUE of the first stdout line KEY=VALUE (for {out:KEY})."""
     m = re.search(r"^" + re.escape(key) + r"=(.*)$", stdout, re.M)
     if not m:
-        fail(f"stdout has no line {key}=VALUE (needed for {{out:{key}}})")
+        fail(f"the program's output has no line {key}=VALUE (needed for {{out:{key}}} or "
+             f"{{err:{key}}})")
         return "<missing>"
     return m.group(1).strip()
 
@@ -529,7 +539,8 @@ def main(argv):
     ap.add_argument("--expect-options-listed", metavar="OPTIONS_INC",
                     help="every key of options.inc appears in a help line on stderr")
     ap.add_argument("--expect-file-contains", action="append", default=[], metavar="PATH=TEXT",
-                    help="file PATH ({tmp}, {pid} expanded) exists and contains TEXT")
+                    help="file PATH ({tmp}, {pid}, {out:KEY}, {err:KEY} expanded) exists and "
+                         "contains TEXT")
     ap.add_argument("--expect-file-lacks", action="append", default=[], metavar="PATH=TEXT",
                     help="file PATH exists and does not contain TEXT")
     ap.add_argument("--expect-file-absent", action="append", default=[], metavar="PATH")
@@ -572,6 +583,32 @@ def main(argv):
                          "after the other checks pass, exit with status 77 (skipped)")
     ap.add_argument("--max-seconds", type=float, metavar="S",
                     help="the run (under lockwatch) must end within S seconds of wall time")
+    ap.add_argument("--preload-also", action="append", default=[], metavar="LIB",
+                    help="another library to preload after lockwatch (before it with "
+                         "--preload-also-first); a bare file name is looked up as the loader "
+                         "would; if it is not installed, the run is skipped (exit status 77). "
+                         "The native run of --compare-native preloads it too")
+    ap.add_argument("--preload-also-first", action="store_true",
+                    help="put the --preload-also libraries before lockwatch in LD_PRELOAD")
+    ap.add_argument("--expect-pid-json", action="append", default=[],
+                    metavar="PID:PATH(=|>=|<=)VALUE",
+                    help="a value in the JSON document of process PID (an integer, {pid}, "
+                         "{out:KEY} or {err:KEY}: the value of the first stdout or stderr line "
+                         "KEY=VALUE), which must exist; PATH and VALUE as in --expect-json")
+    ap.add_argument("--expect-pid-no-doc", action="append", default=[], metavar="PID",
+                    help="process PID (as in --expect-pid-json) wrote no JSON document")
+    ap.add_argument("--expect-stdout-regex", action="append", default=[], metavar="REGEX",
+                    help="a regular expression (multiline) that must match stdout")
+    ap.add_argument("--expect-stderr-count", action="append", default=[], metavar="REGEX=N",
+                    help="exactly N lines of stderr match REGEX")
+    ap.add_argument("--make-dir", action="append", default=[], metavar="PATH",
+                    help="before the run, make the directory PATH ({tmp} expanded)")
+    ap.add_argument("--make-symlink", action="append", default=[], metavar="LINK=TARGET",
+                    help="before the run, make LINK a symbolic link to TARGET ({tmp} expanded)")
+    ap.add_argument("--expect-file-equals", action="append", default=[], metavar="PATH=TEXT",
+                    help="file PATH holds exactly TEXT (\\n in TEXT is a newline)")
+    ap.add_argument("--expect-file-regular", action="append", default=[], metavar="PATH",
+                    help="PATH is a regular file, not a symbolic link")
     if "--" not in argv:
         ap.error("no program given (put it after --)")
     split = argv.index("--")
@@ -621,6 +658,32 @@ def run_once(cmd, env, stdin_path, timeout):
     return p.pid, p.returncode, out, err
 
 
+def find_library(name):
+    """The path of a shared library: name itself if it is a path that exists, else the file
+    of that name in the loader's cache (ldconfig -p) or its usual directories; None if absent."""
+    if "/" in name:
+        return os.path.abspath(name) if os.path.exists(name) else None
+    try:
+        listing = subprocess.run(["ldconfig", "-p"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, timeout=20).stdout.decode("utf-8",
+                                                                                     "replace")
+    except (OSError, subprocess.SubprocessError):
+        listing = ""
+    want_x86_64 = os.uname().machine == "x86_64"
+    for line in listing.splitlines():
+        m = re.match(r"^\s*(\S+) \(([^)]*)\) => (\S+)$", line)
+        if not m or m.group(1) != name or ("x86-64" in m.group(2)) != want_x86_64:
+            continue
+        if os.path.exists(m.group(3)):
+            return m.group(3)
+    for d in ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",
+              "/lib", "/usr/lib", "/usr/local/lib"):
+        path = os.path.join(d, name)
+        if os.path.exists(path):
+            return path
+    return None
+
+
 def base_env():
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
@@ -639,13 +702,33 @@ def run_and_check(args, cmd, tmp):
     if not args.no_json:
         json_pattern = sub_placeholders(args.json_path, tmp)
         options = (options + ":" if options else "") + "json_path=" + json_pattern
+    also = []
+    for lib in args.preload_also:
+        path = find_library(lib)
+        if path is None:
+            print(f"lwcheck: SKIP: {lib} is not installed, so the run proves nothing")
+            return SKIPPED
+        also.append(path)
     env = base_env()
-    env["LD_PRELOAD"] = os.path.abspath(args.preload)
+    preload = [os.path.abspath(args.preload)]
+    preload = also + preload if args.preload_also_first else preload + also
+    env["LD_PRELOAD"] = ":".join(preload)
     # make check-asan: a sanitized preload needs the sanitizer runtime loaded first
     first = os.environ.get("LWCHECK_PRELOAD_FIRST")
     if first:
         env["LD_PRELOAD"] = first + ":" + env["LD_PRELOAD"]
     env["LOCKWATCH_OPTIONS"] = options
+    native_env = base_env()
+    if also:
+        native_env["LD_PRELOAD"] = ":".join(also)
+
+    for spec in args.make_dir:
+        os.makedirs(sub_placeholders(spec, tmp), exist_ok=True)
+    for spec in args.make_symlink:
+        link, sep, target = spec.partition("=")
+        if not sep:
+            raise SystemExit(f"lwcheck: bad --make-symlink {spec!r}: expected LINK=TARGET")
+        os.symlink(sub_placeholders(target, tmp), sub_placeholders(link, tmp))
 
     for spec in args.write_file:
         path, sep, text = spec.partition("=")
@@ -921,7 +1004,82 @@ def run_and_check(args, cmd, tmp):
             fail(f"other processes: expected {count if count is not None else '>= 1'} {kind} "
                  f"report(s), found {have}")
 
+    # ---- the documents of given processes
+    def pid_of(spec):
+        spec = re.sub(r"\{(out|err):([A-Za-z0-9_]+)\}",
+                      lambda m: stdout_value(stdout if m.group(1) == "out" else stderr,
+                                             m.group(2), fail),
+                      sub_placeholders(spec, tmp, pid))
+        if not re.match(r"^\d+$", spec):
+            fail(f"not a process id: {spec!r}")
+            return None
+        return int(spec)
+
+    def doc_of(p):
+        if json_pattern is None or "%p" not in json_pattern:
+            fail("per-process checks need a json_path with %p")
+            return None, None
+        path = expand_pattern(json_pattern, p)
+        if not os.path.exists(path):
+            return path, None
+        try:
+            return path, load_json_file(path)
+        except Failure as e:
+            fail(str(e))
+            return path, None
+
+    for spec in args.expect_pid_json:
+        m = re.match(r"^(\{[^}]*\}|[^:{]*):(.*)$", spec, re.S)
+        who, rest = (m.group(1), m.group(2)) if m else (spec, None)
+        if rest is None:
+            raise SystemExit(f"lwcheck: bad --expect-pid-json {spec!r}: expected PID:PATH=VALUE")
+        p = pid_of(who)
+        if p is None:
+            continue
+        path, doc = doc_of(p)
+        if path is None:
+            continue
+        if doc is None:
+            fail(f"process {p} ({who}) should have written a JSON document at {path}; the "
+                 f"directory holds {sorted(os.listdir(os.path.dirname(path) or '.'))}")
+            continue
+        if doc.get("pid") != p:
+            fail(f"{path}: pid is {doc.get('pid')!r}, expected {p}")
+        rest = sub_placeholders(rest, tmp, pid)
+        rest = re.sub(r"\{out:([A-Za-z0-9_]+)\}", lambda m: stdout_value(stdout, m.group(1), fail),
+                      rest)
+        m = re.match(r"^([^<>=]+)(>=|<=)(-?\d+)$", rest)
+        if m:
+            node = json_at(doc, m.group(1))
+            v = int(m.group(3))
+            ok = isinstance(node, int) and not isinstance(node, bool) and (
+                node >= v if m.group(2) == ">=" else node <= v)
+            if not ok:
+                fail(f"document of process {p} ({who}): {m.group(1)} expected {m.group(2)}{v}, "
+                     f"found {node!r}")
+        else:
+            check_json_value(doc, rest, lambda msg, p=p, who=who: fail(
+                f"document of process {p} ({who}): {msg}"))
+    for spec in args.expect_pid_no_doc:
+        p = pid_of(spec)
+        if p is None:
+            continue
+        path, doc = doc_of(p)
+        if path is not None and os.path.exists(path):
+            fail(f"process {p} ({spec}) should have written no JSON document, found {path}")
+
     # ---- output
+    for rx in args.expect_stdout_regex:
+        if not re.search(sub_placeholders(rx, tmp, pid), stdout, re.M):
+            fail(f"stdout should match /{rx}/")
+    for spec in args.expect_stderr_count:
+        rx, _, count = spec.rpartition("=")
+        if not rx or not re.match(r"^\d+$", count):
+            raise SystemExit(f"lwcheck: bad --expect-stderr-count {spec!r}: expected REGEX=N")
+        rx = sub_placeholders(rx, tmp, pid)
+        n = sum(1 for line in stderr.splitlines() if re.search(rx, line))
+        if n != int(count):
+            fail(f"stderr should have exactly {count} line(s) matching /{rx}/, found {n}")
     for text in args.expect_stdout_contains:
         if text not in stdout:
             fail(f"stdout should contain {text!r}")
@@ -969,34 +1127,58 @@ def run_and_check(args, cmd, tmp):
                 fail(f"help=1 output does not list option {key!r}")
 
     # ---- files
+    def file_path(spec):
+        """{tmp}, {pid}, and {out:KEY} / {err:KEY} (a line KEY=VALUE of the program's output)."""
+        return re.sub(r"\{(out|err):([A-Za-z0-9_]+)\}",
+                      lambda m: stdout_value(stdout if m.group(1) == "out" else stderr,
+                                             m.group(2), fail),
+                      sub_placeholders(spec, tmp, pid))
+
     for spec in args.expect_file_contains:
         path, _, text = spec.partition("=")
-        path = sub_placeholders(path, tmp, pid)
+        path = file_path(path)
         try:
             with open(path, encoding="utf-8", errors="replace") as f:
                 content = f.read()
-            if sub_placeholders(text, tmp, pid) not in content:
+            if file_path(text) not in content:
                 fail(f"file {path} should contain {text!r}; it holds: {tail(content, 1500)!r}")
         except OSError as e:
             fail(f"file {path} should exist: {e} (directory holds {sorted(os.listdir(tmp))})")
     for spec in args.expect_file_lacks:
         path, _, text = spec.partition("=")
-        path = sub_placeholders(path, tmp, pid)
+        path = file_path(path)
         try:
             with open(path, encoding="utf-8", errors="replace") as f:
                 content = f.read()
-            if sub_placeholders(text, tmp, pid) in content:
+            if file_path(text) in content:
                 fail(f"file {path} should not contain {text!r}; it holds: {tail(content, 1500)!r}")
         except OSError as e:
             fail(f"file {path} should exist: {e}")
+    for spec in args.expect_file_equals:
+        path, _, text = spec.partition("=")
+        path = file_path(path)
+        want = sub_placeholders(text, tmp, pid).replace("\\n", "\n")
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                content = f.read()
+            if content != want:
+                fail(f"file {path} should hold exactly {want!r}; it holds {tail(content, 1500)!r}")
+        except OSError as e:
+            fail(f"file {path} should exist: {e}")
+    for spec in args.expect_file_regular:
+        path = file_path(spec)
+        if os.path.islink(path):
+            fail(f"{path} should be a regular file, it is a symbolic link to {os.readlink(path)}")
+        elif not os.path.isfile(path):
+            fail(f"{path} should be a regular file, it does not exist or is not a file")
     for spec in args.expect_file_absent:
-        path = sub_placeholders(spec, tmp, pid)
+        path = file_path(spec)
         if os.path.exists(path):
             fail(f"file {path} should not exist")
 
     # ---- native comparison
     if args.compare_native:
-        _, nrc, nout, nerr = run_once(cmd, base_env(), args.stdin, args.timeout)
+        _, nrc, nout, nerr = run_once(cmd, native_env, args.stdin, args.timeout)
         if nout != out:
             fail(f"stdout differs from the native run: {len(out)} bytes under lockwatch, "
                  f"{len(nout)} natively; first difference at byte "

@@ -248,6 +248,69 @@ class ReportChecks(unittest.TestCase):
         self.assertEqual(status, 1, out)
 
 
+class ProcessAndFileChecks(unittest.TestCase):
+    """Other preloads, per-process documents, output counts, planted files."""
+
+    def test_preload_also_missing_skips(self):
+        status, out = run_check("--preload", HARMLESS, "--no-json",
+                                "--preload-also", "/nonexistent/libnothing.so", "--", "/bin/true")
+        self.assertEqual(status, lwcheck.SKIPPED, out)
+        status, out = run_check("--preload", HARMLESS, "--no-json",
+                                "--preload-also", "libno-such-library.so.9", "--", "/bin/true")
+        self.assertEqual(status, lwcheck.SKIPPED, out)
+
+    def test_preload_also_order(self):
+        script = 'echo "LD_PRELOAD=$LD_PRELOAD"'
+        first = f"^LD_PRELOAD={os.path.abspath(LOCKWATCH)}:{os.path.abspath(HARMLESS)}$"
+        after = f"^LD_PRELOAD={os.path.abspath(HARMLESS)}:{os.path.abspath(LOCKWATCH)}$"
+        for flags, want, other in ((["--preload-also-first"], first, after), ([], after, first)):
+            args = ["--preload", HARMLESS, "--no-json", "--preload-also", LOCKWATCH, *flags]
+            status, out = run_check(*args, "--expect-stdout-regex", want, "--", "/bin/sh", "-c",
+                                    script)
+            self.assertEqual(status, 0, out)
+            status, out = run_check(*args, "--expect-stdout-regex", other, "--", "/bin/sh", "-c",
+                                    script)
+            self.assertEqual(status, 1, out)
+
+    def test_output_counts(self):
+        script = "echo one >&2; echo two >&2; echo one-more >&2"
+        base = ["--preload", HARMLESS, "--no-json"]
+        status, out = run_check(*base, "--expect-stderr-count", "^one=2",
+                                "--expect-stderr-count", "three=0", "--", "/bin/sh", "-c", script)
+        self.assertEqual(status, 0, out)
+        for bad in ("^one=1", "two=0"):
+            status, out = run_check(*base, "--expect-stderr-count", bad, "--", "/bin/sh", "-c",
+                                    script)
+            self.assertEqual(status, 1, f"{bad} did not fail:\n{out}")
+
+    def test_pid_documents(self):
+        status, out = run_check("--preload", LOCKWATCH, "--expect-exit", "66",
+                                "--expect-pid-json", "{pid}:reports.length=1",
+                                "--expect-pid-json", "{pid}:stats.threads>=3",
+                                "--expect-json", "stats.memory_exhausted=false", "--", ABBA)
+        self.assertEqual(status, 0, out)
+        for extra in (["--expect-pid-json", "{pid}:reports.length=2"],
+                      ["--expect-pid-json", "{pid}:stats.threads<=2"],
+                      ["--expect-pid-json", "{out:no_such_key}:reports.length=1"],
+                      ["--expect-pid-json", "1:reports.length=1"],
+                      ["--expect-pid-no-doc", "{pid}"],
+                      ["--expect-json", "stats.memory_exhausted=true"]):
+            status, out = run_check("--preload", LOCKWATCH, "--expect-exit", "66", *extra,
+                                    "--", ABBA)
+            self.assertEqual(status, 1, f"{extra} did not fail:\n{out}")
+
+    def test_planted_files(self):
+        base = ["--preload", HARMLESS, "--no-json", "--write-file", "{tmp}/v=kept\\n",
+                "--make-symlink", "{tmp}/l={tmp}/v", "--make-dir", "{tmp}/d"]
+        status, out = run_check(*base, "--expect-file-equals", "{tmp}/v=kept\\n",
+                                "--expect-file-regular", "{tmp}/v", "--", "/bin/true")
+        self.assertEqual(status, 0, out)
+        for extra in (["--expect-file-regular", "{tmp}/l"], ["--expect-file-regular", "{tmp}/d"],
+                      ["--expect-file-equals", "{tmp}/v=kept"]):
+            status, out = run_check(*base, *extra, "--", "/bin/true")
+            self.assertEqual(status, 1, f"{extra} did not fail:\n{out}")
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 4:
         sys.exit(__doc__)
