@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -25,6 +26,7 @@
 #include "types.h"
 
 static lw_graph_t graph;
+static uint64_t graph_ns; /* time spent adding edges and searching cycles; under graph.lock */
 static void release_witness(lw_witness_t *w);
 static lw_u64map_t seen_cycles; /* signatures of reported cycles; under graph.lock */
 static _Atomic int finished;
@@ -124,12 +126,13 @@ void lw_memory_released(lw_thread_t *t, uintptr_t p, size_t n) {
   uintptr_t end = p + n < p ? UINTPTR_MAX : p + n;
   uintptr_t page = (uintptr_t)1 << LW_PAGE_SHIFT;
   for (uintptr_t pg = p & ~(page - 1); pg < end; pg += page) {
-    if (!lw_pages_has(pg)) continue;
-    uintptr_t lo = pg > p ? pg : (p + 3) & ~(uintptr_t)3;
+    uintptr_t lo = pg > p ? pg : p;
     uintptr_t hi = pg + page < end ? pg + page : end;
-    for (uintptr_t a = lo; a < hi; a += 4) { /* locks are at least 4-byte aligned */
+    uintptr_t found[LW_PAGE_GRANULES * 2];
+    uint32_t n = lw_pages_find(lo, hi, found);
+    for (uint32_t i = 0; i < n; i++) {
       uint64_t id;
-      if (lw_registry_find(a, &id)) retire(a);
+      if (lw_registry_find(found[i], &id)) retire(found[i]);
     }
     if (pg + page < pg) break;
   }
@@ -223,7 +226,12 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
       lw_ilock_acquire(&graph.lock);
       if (atomic_load_explicit(&h->rec->id, memory_order_acquire) == h->id &&
           atomic_load_explicit(&a->rec->id, memory_order_acquire) == a->id) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         r = lw_graph_add_edge(&graph, &h->rec->node, &a->rec->node, h->mode, a->mode, &w, &cycle);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        graph_ns += (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t1.tv_nsec -
+                    (uint64_t)t0.tv_nsec;
         if (r == LW_EDGE_CYCLE) {
           rep = cycle_report(&cycle);
           lw_cycle_release(&cycle);
@@ -241,17 +249,17 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
 
 /* ---- acquisitions -------------------------------------------------------- */
 
-lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kind,
+lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, lw_kind_fn kind,
                              uintptr_t pc, uint64_t *id) {
   if (addr < 4096) return NULL; /* not a lock: the real call will fail or fault, untracked */
   lw_lock_t *rec = lw_registry_find(addr, id);
   if (rec && rec->type == type) return rec;
   if (rec) retire(addr); /* memory reused for another kind of lock */
-  return lw_registry_get(addr, type, kind, lw__site_stack(t, pc), id);
+  return lw_registry_get(addr, type, kind ? kind(addr) : 0, lw__site_stack(t, pc), id);
 }
 
-void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type, unsigned kind,
-                      unsigned mode, unsigned flags, uintptr_t pc) {
+void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type,
+                      lw_kind_fn kind, unsigned mode, unsigned flags, uintptr_t pc) {
   a->pc = pc ? pc : 1;
   a->rec = lw__record_for(t, addr, type, kind, a->pc, &a->id);
   if (!a->rec) return;
@@ -389,7 +397,7 @@ static bool cond_bind(uintptr_t cond, uintptr_t mutex, uint64_t id, uint32_t thr
 }
 
 void lw_cond_wait_before(lw_thread_t *t, lw_acq_t *a, uintptr_t cond, uintptr_t mutex,
-                         unsigned type, unsigned kind, lw_state_fn state, uintptr_t pc) {
+                         unsigned type, lw_kind_fn kind, lw_state_fn state, uintptr_t pc) {
   bool held = false;
   for (uint32_t i = t->nheld; i-- > 0 && !held;) held = t->held[i].addr == mutex;
   lw_lockstate_t st = {LW_OWNER_UNKNOWN, 0};
@@ -438,6 +446,7 @@ void lw_core_stats(lw_stats_t *s) {
   lw_ilock_acquire(&graph.lock);
   s->edges = graph.nedges;
   s->cycle_searches = graph.searches;
+  s->graph_ns = graph_ns;
   lw_ilock_release(&graph.lock);
   lw_thread_stats(&s->threads, &s->acquisitions, &s->fast_path_hits, &thr_bytes);
   s->stacks = lw_depot_count(&lw_stacks, NULL);

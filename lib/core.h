@@ -62,11 +62,11 @@ void lw_core_thread_exit(lw_thread_t *t);
  * cycles (reporting any) before the caller blocks. A re-lock by the owner
  * that the lock's kind does not allow is reported as double-lock; if the call
  * would then wait forever, on_deadlock decides what happens next. kind is
- * used only when the lock is seen for the first time. pc is the caller's
+ * called only when the lock is seen for the first time. pc is the caller's
  * return address.
  */
 static inline __attribute__((always_inline)) void lw_acquire_before(
-    lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type, unsigned kind, unsigned mode,
+    lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type, lw_kind_fn kind, unsigned mode,
     unsigned flags, uintptr_t pc);
 
 /* After the real acquisition: pushes the lock on the held stack if acquired. */
@@ -100,7 +100,7 @@ void lw_foreign_unlock(lw_thread_t *t, uintptr_t addr);
  * that is still alive.
  */
 void lw_cond_wait_before(lw_thread_t *t, lw_acq_t *a, uintptr_t cond, uintptr_t mutex,
-                         unsigned type, unsigned kind, lw_state_fn state, uintptr_t pc);
+                         unsigned type, lw_kind_fn kind, lw_state_fn state, uintptr_t pc);
 
 /* After the wait: the mutex is held again if reacquired. */
 void lw_cond_wait_after(lw_thread_t *t, const lw_acq_t *a, bool reacquired);

@@ -13,8 +13,8 @@
 #define LW_FAST_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LW_FAST_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type, unsigned kind,
-                      unsigned mode, unsigned flags, uintptr_t pc);
+void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type,
+                      lw_kind_fn kind, unsigned mode, unsigned flags, uintptr_t pc);
 void lw__after_slow(lw_thread_t *t, const lw_acq_t *a);
 bool lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
                       uintptr_t pc);
@@ -32,7 +32,7 @@ static inline uint64_t lw_chain_key(const lw_thread_t *t, uint64_t id, unsigned 
 }
 
 static inline __attribute__((always_inline)) void lw_acquire_before(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type,
-                                     unsigned kind, unsigned mode, unsigned flags, uintptr_t pc) {
+                                     lw_kind_fn kind, unsigned mode, unsigned flags, uintptr_t pc) {
   lw_lcache_t *c = &t->lcache[lw_lcache_index(addr, t->lcache_mask)];
   a->addr = addr;
   a->pc = pc;

@@ -10,7 +10,7 @@
 uint32_t lw__site_stack(lw_thread_t *t, uintptr_t pc);
 
 /* Finds or makes the record of addr as a lock of this type (NULL on OOM). */
-lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kind,
+lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, lw_kind_fn kind,
                           uintptr_t pc, uint64_t *id);
 
 /* Does what on_deadlock says, after a report of a wait that never ends. */

@@ -67,7 +67,7 @@ void lw__report_double_lock(lw_thread_t *t, const lw_acq_t *a, const lw_held_t *
 void lw__report_unlock_not_owner(lw_thread_t *t, uintptr_t addr, unsigned type,
                                  const lw_lockstate_t *st, uintptr_t pc) {
   uint64_t id;
-  lw_lock_t *rec = lw__record_for(t, addr, type, 0, pc, &id);
+  lw_lock_t *rec = lw__record_for(t, addr, type, NULL, pc, &id);
   if (!rec) return;
   unsigned detail = st->owner == LW_OWNER_NONE ? LW_DETAIL_NOT_LOCKED : LW_DETAIL_OTHER_OWNER;
   uint32_t now = stack_here();
@@ -82,7 +82,7 @@ void lw__report_unlock_not_owner(lw_thread_t *t, uintptr_t addr, unsigned type,
 void lw__report_destroy_locked(lw_thread_t *t, uintptr_t addr, unsigned type,
                                const lw_held_t *h, const lw_lockstate_t *st, uintptr_t pc) {
   uint64_t id;
-  lw_lock_t *rec = lw__record_for(t, addr, type, 0, pc, &id);
+  lw_lock_t *rec = lw__record_for(t, addr, type, NULL, pc, &id);
   if (!rec) return;
   unsigned detail = h || st->owner == LW_OWNER_SELF    ? LW_DETAIL_SELF_OWNER
                     : st->owner == LW_OWNER_OTHER ? LW_DETAIL_OTHER_OWNER

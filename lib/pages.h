@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #define LW_PAGE_SHIFT 12
+#define LW_GRANULE_SHIFT 3 /* a page's locks are noted per 8 bytes */
+#define LW_PAGE_GRANULES (1u << (LW_PAGE_SHIFT - LW_GRANULE_SHIFT))
 
 /* A live lock starts at addr. Caller holds the registry lock. */
 void lw_pages_add(uintptr_t addr);
@@ -25,6 +27,14 @@ uint64_t lw_pages_live(void);
 
 /* Does the page of addr hold the start of a live lock? */
 bool lw_pages_has(uintptr_t addr);
+
+/*
+ * Stores in out the addresses, within [lo, hi) (one page at most), where a
+ * live lock may start, and returns their number (at most 2 *
+ * LW_PAGE_GRANULES; 4-byte-aligned candidates of the granules marked).
+ * Lock-free: a lock made or ended meanwhile may be missed or listed.
+ */
+uint32_t lw_pages_find(uintptr_t lo, uintptr_t hi, uintptr_t *out);
 
 /* Bytes used by the page table. */
 uint64_t lw_pages_bytes(void);

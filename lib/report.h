@@ -165,6 +165,7 @@ typedef struct lw_stats {
   uint64_t bytes; /* mapped by lockwatch */
   uint64_t suppressed; /* reports a suppression matched */
   uint64_t memory_exhausted; /* 1 once lockwatch's memory ran out (max_memory_mb or the kernel) */
+  uint64_t graph_ns; /* time spent adding orders to the graph and searching it for cycles */
 } lw_stats_t;
 
 typedef struct lw_run_info {

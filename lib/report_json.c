@@ -242,6 +242,7 @@ void lw_report_format_json(lw_buf_t *b, const lw_report_t *reports, const lw_rep
   LW_STAT(stacks)
   LW_STAT(bytes)
   LW_STAT(suppressed)
+  LW_STAT(graph_ns)
 #undef LW_STAT
   lw_json_key(&j, "memory_exhausted");
   lw_json_bool(&j, run->stats.memory_exhausted != 0);

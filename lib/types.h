@@ -64,6 +64,14 @@ typedef struct lw_lockstate {
  */
 typedef lw_lockstate_t (*lw_state_fn)(uintptr_t addr, int self);
 
+/*
+ * Reads the kind (LW_KIND_*) of the lock at addr from the lock itself. The
+ * core calls it only when it meets the lock for the first time: the fast
+ * path must not touch a contended lock's cache line before the real lock
+ * does. NULL means kind 0.
+ */
+typedef unsigned (*lw_kind_fn)(uintptr_t addr);
+
 /* Names used in reports. */
 const char *lw_type_name(unsigned type);
 const char *lw_mode_name(unsigned mode);

@@ -227,8 +227,9 @@ static inline lw_lockstate_t lw_spin_state(uintptr_t addr, int self) {
   return (lw_lockstate_t){held ? LW_OWNER_HELD : LW_OWNER_NONE, 0};
 }
 
-/* Reads the kind glibc stored in a mutex (PTHREAD_MUTEX_*_NP, robust flag). */
-static inline unsigned lw_mutex_kind(const pthread_mutex_t *m) {
+/* Reads the kind glibc stored in a mutex (PTHREAD_MUTEX_*_NP, robust flag); an lw_kind_fn. */
+static inline unsigned lw_mutex_kind(uintptr_t addr) {
+  const pthread_mutex_t *m = (const pthread_mutex_t *)addr;
   int k = __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED);
   unsigned kind = 0;
   if ((k & 3) == PTHREAD_MUTEX_RECURSIVE_NP) kind |= LW_KIND_RECURSIVE;

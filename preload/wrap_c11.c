@@ -2,12 +2,10 @@
  * wrap_c11.c - the C11 <threads.h> wrappers. glibc's mtx_* and cnd_* call
  * its internal pthread code directly, not through the pthread_* symbols, so
  * they need wrappers of their own. An mtx_t holds a pthread mutex, whose
- * kind tells a recursive one.
+ * kind (read the same way) tells a recursive one.
  */
 #include "../lib/alloc.h"
 #include "preload.h"
-
-static unsigned c11_kind(const mtx_t *m) { return lw_mutex_kind((const pthread_mutex_t *)m); }
 
 static bool c11_acquired(int rc) { return rc == thrd_success; }
 
@@ -15,7 +13,7 @@ static bool c11_acquired(int rc) { return rc == thrd_success; }
   lw_thread_t *t = lw_enter();                                                              \
   if (!t) return call;                                                                      \
   lw_acq_t a;                                                                               \
-  lw_acquire_before(t, &a, (uintptr_t)m, LW_TYPE_C11, c11_kind(m), LW_MODE_WRITE, flags,    \
+  lw_acquire_before(t, &a, (uintptr_t)m, LW_TYPE_C11, lw_mutex_kind, LW_MODE_WRITE, flags,    \
                     LW_RET_PC());                                                           \
   lw_leave();                                                                               \
   int rc = call;                                                                            \
@@ -31,7 +29,7 @@ static int c11_timed(void *m, const struct timespec *abs) {
 }
 
 LW_EXPORT int mtx_lock(mtx_t *m) {
-  LW_ACQUIRE_BLOCKING(m, LW_TYPE_C11, c11_kind(m), LW_MODE_WRITE, LW_REAL(mtx_trylock)(m),
+  LW_ACQUIRE_BLOCKING(m, LW_TYPE_C11, lw_mutex_kind, LW_MODE_WRITE, LW_REAL(mtx_trylock)(m),
                       thrd_busy, c11_timed, CLOCK_REALTIME, c11_acquired, LW_REAL(mtx_lock)(m))
 }
 
@@ -47,7 +45,7 @@ LW_EXPORT int mtx_unlock(mtx_t *m) {
 
 LW_EXPORT int mtx_init(mtx_t *m, int type) {
   int rc = LW_REAL(mtx_init)(m, type);
-  if (rc == thrd_success) lw_wrap_created(m, LW_TYPE_C11, c11_kind(m), LW_RET_PC());
+  if (rc == thrd_success) lw_wrap_created(m, LW_TYPE_C11, lw_mutex_kind((uintptr_t)m), LW_RET_PC());
   return rc;
 }
 
@@ -61,7 +59,7 @@ LW_EXPORT int cnd_wait(cnd_t *c, mtx_t *m) {
   lw_thread_t *t = lw_enter();
   if (!t) return LW_REAL(cnd_wait)(c, m);
   lw_acq_t a;
-  lw_cond_wait_before(t, &a, (uintptr_t)c, (uintptr_t)m, LW_TYPE_C11, c11_kind(m),
+  lw_cond_wait_before(t, &a, (uintptr_t)c, (uintptr_t)m, LW_TYPE_C11, lw_mutex_kind,
                       lw_mutex_state, LW_RET_PC());
   lw_leave();
   int rc = LW_REAL(cnd_wait)(c, m);
@@ -76,7 +74,7 @@ LW_EXPORT int cnd_timedwait(cnd_t *__restrict c, mtx_t *__restrict m,
   lw_thread_t *t = lw_enter();
   if (!t) return LW_REAL(cnd_timedwait)(c, m, ts);
   lw_acq_t a;
-  lw_cond_wait_before(t, &a, (uintptr_t)c, (uintptr_t)m, LW_TYPE_C11, c11_kind(m),
+  lw_cond_wait_before(t, &a, (uintptr_t)c, (uintptr_t)m, LW_TYPE_C11, lw_mutex_kind,
                       lw_mutex_state, LW_RET_PC());
   lw_leave();
   int rc = LW_REAL(cnd_timedwait)(c, m, ts);

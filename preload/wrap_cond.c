@@ -10,7 +10,7 @@
   lw_thread_t *t = lw_enter();                                                              \
   if (!t) return call;                                                                      \
   lw_acq_t a;                                                                               \
-  lw_cond_wait_before(t, &a, (uintptr_t)c, (uintptr_t)m, LW_TYPE_MUTEX, lw_mutex_kind(m),   \
+  lw_cond_wait_before(t, &a, (uintptr_t)c, (uintptr_t)m, LW_TYPE_MUTEX, lw_mutex_kind,   \
                       lw_mutex_state, LW_RET_PC());                                         \
   lw_leave();                                                                               \
   int rc = call;                                                                            \

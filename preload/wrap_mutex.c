@@ -10,22 +10,22 @@ static int mutex_timed(void *m, const struct timespec *abs) {
 }
 
 LW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m) {
-  LW_ACQUIRE_BLOCKING(m, LW_TYPE_MUTEX, lw_mutex_kind(m), LW_MODE_WRITE,
+  LW_ACQUIRE_BLOCKING(m, LW_TYPE_MUTEX, lw_mutex_kind, LW_MODE_WRITE,
                       LW_REAL(pthread_mutex_trylock)(m), EBUSY, mutex_timed, CLOCK_MONOTONIC,
                       lw_acquired, LW_REAL(pthread_mutex_lock)(m))
 }
 
 LW_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m) {
-  LW_ACQUIRE(m, LW_TYPE_MUTEX, lw_mutex_kind(m), LW_MODE_WRITE, LW_ACQ_TRY, LW_REAL(pthread_mutex_trylock)(m))
+  LW_ACQUIRE(m, LW_TYPE_MUTEX, lw_mutex_kind, LW_MODE_WRITE, LW_ACQ_TRY, LW_REAL(pthread_mutex_trylock)(m))
 }
 
 LW_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts) {
-  LW_ACQUIRE(m, LW_TYPE_MUTEX, lw_mutex_kind(m), LW_MODE_WRITE, LW_ACQ_TIMED, LW_REAL(pthread_mutex_timedlock)(m, ts))
+  LW_ACQUIRE(m, LW_TYPE_MUTEX, lw_mutex_kind, LW_MODE_WRITE, LW_ACQ_TIMED, LW_REAL(pthread_mutex_timedlock)(m, ts))
 }
 
 LW_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
                                       const struct timespec *ts) {
-  LW_ACQUIRE(m, LW_TYPE_MUTEX, lw_mutex_kind(m), LW_MODE_WRITE, LW_ACQ_TIMED,
+  LW_ACQUIRE(m, LW_TYPE_MUTEX, lw_mutex_kind, LW_MODE_WRITE, LW_ACQ_TIMED,
              LW_REAL(pthread_mutex_clocklock)(m, clock, ts))
 }
 
@@ -35,7 +35,7 @@ LW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m) {
 
 LW_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr) {
   int rc = LW_REAL(pthread_mutex_init)(m, attr);
-  if (rc == 0) lw_wrap_created(m, LW_TYPE_MUTEX, lw_mutex_kind(m), LW_RET_PC());
+  if (rc == 0) lw_wrap_created(m, LW_TYPE_MUTEX, lw_mutex_kind((uintptr_t)m), LW_RET_PC());
   return rc;
 }
 

@@ -6,12 +6,17 @@
 #include "preload.h"
 
 /* glibc's default kind and PREFER_WRITER_NP let readers in while a writer waits. */
+static unsigned rw_kind(const pthread_rwlock_t *rw);
+
+/* The same, as an lw_kind_fn. */
+static unsigned rw_kind_at(uintptr_t addr) { return rw_kind((const pthread_rwlock_t *)addr); }
+
 static unsigned rw_kind(const pthread_rwlock_t *rw) {
   unsigned flags = __atomic_load_n(&rw->__data.__flags, __ATOMIC_RELAXED);
   return flags == PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP ? 0 : LW_KIND_READER_PREF;
 }
 
-#define LW_RW(mode, flags, call) LW_ACQUIRE(rw, LW_TYPE_RWLOCK, rw_kind(rw), mode, flags, call)
+#define LW_RW(mode, flags, call) LW_ACQUIRE(rw, LW_TYPE_RWLOCK, rw_kind_at, mode, flags, call)
 
 static int rd_timed(void *rw, const struct timespec *abs) {
   return LW_REAL(pthread_rwlock_clockrdlock)(rw, CLOCK_MONOTONIC, abs);
@@ -22,7 +27,7 @@ static int wr_timed(void *rw, const struct timespec *abs) {
 }
 
 LW_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rw) {
-  LW_ACQUIRE_BLOCKING(rw, LW_TYPE_RWLOCK, rw_kind(rw), LW_MODE_READ,
+  LW_ACQUIRE_BLOCKING(rw, LW_TYPE_RWLOCK, rw_kind_at, LW_MODE_READ,
                       LW_REAL(pthread_rwlock_tryrdlock)(rw), EBUSY, rd_timed, CLOCK_MONOTONIC,
                       lw_acquired, LW_REAL(pthread_rwlock_rdlock)(rw))
 }
@@ -38,7 +43,7 @@ static lw_timed_fn wr_waiter(const pthread_rwlock_t *rw) {
 }
 
 LW_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *rw) {
-  LW_ACQUIRE_BLOCKING(rw, LW_TYPE_RWLOCK, rw_kind(rw), LW_MODE_WRITE,
+  LW_ACQUIRE_BLOCKING(rw, LW_TYPE_RWLOCK, rw_kind_at, LW_MODE_WRITE,
                       LW_REAL(pthread_rwlock_trywrlock)(rw), EBUSY, wr_waiter(rw),
                       CLOCK_MONOTONIC, lw_acquired, LW_REAL(pthread_rwlock_wrlock)(rw))
 }

@@ -19,12 +19,12 @@ static int spin_timed(void *s, const struct timespec *abs) {
 }
 
 LW_EXPORT int pthread_spin_lock(pthread_spinlock_t *s) {
-  LW_ACQUIRE_BLOCKING(s, LW_TYPE_SPIN, 0, LW_MODE_WRITE, LW_REAL(pthread_spin_trylock)(s), EBUSY,
+  LW_ACQUIRE_BLOCKING(s, LW_TYPE_SPIN, NULL, LW_MODE_WRITE, LW_REAL(pthread_spin_trylock)(s), EBUSY,
                       spin_timed, CLOCK_MONOTONIC, lw_acquired, LW_REAL(pthread_spin_lock)(s))
 }
 
 LW_EXPORT int pthread_spin_trylock(pthread_spinlock_t *s) {
-  LW_ACQUIRE(s, LW_TYPE_SPIN, 0, LW_MODE_WRITE, LW_ACQ_TRY, LW_REAL(pthread_spin_trylock)(s))
+  LW_ACQUIRE(s, LW_TYPE_SPIN, NULL, LW_MODE_WRITE, LW_ACQ_TRY, LW_REAL(pthread_spin_trylock)(s))
 }
 
 LW_EXPORT int pthread_spin_unlock(pthread_spinlock_t *s) {

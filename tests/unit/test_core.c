@@ -132,10 +132,18 @@ static uint32_t in_thread(body_fn fn, void *arg) {
   return r.seq;
 }
 
+/* The kind the next acquisition's lock has, when it is met for the first time. */
+static __thread unsigned next_kind;
+static unsigned kind_of_next(uintptr_t addr) {
+  (void)addr;
+  return next_kind;
+}
+
 static void acquire(lw_thread_t *t, const void *addr, unsigned type, unsigned kind, unsigned mode,
                     unsigned flags) {
   lw_acq_t a;
-  lw_acquire_before(t, &a, (uintptr_t)addr, type, kind, mode, flags,
+  next_kind = kind;
+  lw_acquire_before(t, &a, (uintptr_t)addr, type, kind_of_next, mode, flags,
                     (uintptr_t)__builtin_return_address(0));
   ck_assert_ptr_nonnull(a.rec);
   lw_acquire_after(t, &a, true);
@@ -501,7 +509,7 @@ static void check_chains(lw_thread_t *t) {
   ck_assert_ptr_nonnull(ref);
   for (uint32_t i = 0; i < t->nheld; i++) {
     lw_acq_t a;
-    lw_acquire_before(ref, &a, t->held[i].addr, LW_TYPE_MUTEX, 0, t->held[i].mode,
+    lw_acquire_before(ref, &a, t->held[i].addr, LW_TYPE_MUTEX, NULL, t->held[i].mode,
                       t->held[i].flags, 1);
     lw_acquire_after(ref, &a, true);
   }
@@ -642,7 +650,7 @@ static void failed_timed_body(lw_thread_t *t, void *arg) {
   (void)arg;
   lk(t, &fail_A);
   lw_acq_t a;
-  lw_acquire_before(t, &a, (uintptr_t)&fail_B, LW_TYPE_MUTEX, 0, W, LW_ACQ_TIMED, 1);
+  lw_acquire_before(t, &a, (uintptr_t)&fail_B, LW_TYPE_MUTEX, NULL, W, LW_ACQ_TIMED, 1);
   lw_acquire_after(t, &a, false); /* timed out */
   ck_assert_uint_eq(t->nheld, 1);
   lk(t, &fail_C); /* held: A only, so A -> C and not B -> C */

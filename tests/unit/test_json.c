@@ -449,7 +449,7 @@ START_TEST(test_report_json_document) {
   r->next = r2;
   static const char *const argv[] = {"prog", "--flag", "\xff", NULL};
   lw_run_info_t run = {4321, "/usr/bin/prog", argv,
-                       {10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 0}};
+                       {10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 0, 21}};
   lw_buf_t b = LW_BUF_INIT;
   lw_report_format_json(&b, r, NULL, &run);
   ck_assert(!b.oom);
@@ -554,7 +554,8 @@ START_TEST(test_report_json_document) {
                                       "cycle_searches", "stacks",        "bytes",
                                       "suppressed"};
   for (int i = 0; i < 10; i++) ck_assert_int_eq(int_member(stats, names[i]), 10 + i);
-  ck_assert_int_eq(json_object_object_length(stats), 11);
+  ck_assert_int_eq(json_object_object_length(stats), 12);
+  ck_assert_int_eq(int_member(stats, "graph_ns"), 21);
   ck_assert(!json_object_get_boolean(member(stats, "memory_exhausted")));
   array_member(doc, "suppressed", 0);
 
