@@ -1,13 +1,19 @@
 # The two commands of the README:
 #   make demo    installs what is missing (as root), builds, runs the bank demo
 #   make check   builds and runs every test
-# Other targets: make (build only), make clean.
+# Other targets: make (build only), make check-real (real multi-threaded
+# programs, with and without lockwatch), make check-asan (the code and its tests
+# under AddressSanitizer and UndefinedBehaviorSanitizer), make check-fuzz
+# (the parsers under libFuzzer for FUZZ_SECONDS each), make clean.
 BUILD ?= build
 CMAKE_FLAGS ?=
+CC ?= cc
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PRELOAD = $(BUILD)/preload/liblockwatch.so
 
-.PHONY: all deps build demo check clean
+FUZZ_SECONDS ?= 30
+
+.PHONY: all deps build demo check check-real check-asan check-fuzz clean
 
 all: build
 
@@ -31,5 +37,31 @@ demo: build
 check: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# Real programs (compressors, sort, sqlite3, python3, memcached, stress-ng,
+# openssl, redis) natively and under lockwatch: same outputs, no report.
+check-real: build
+	@tests/real/run.sh --build $(BUILD)
+
+# The core, the command and their tests built with ASan and UBSan (leaks
+# included); the end-to-end programs run with the sanitized preload behind
+# the sanitizer runtime (their own leaks are not ours: not checked there).
+# Left to make check: the tests of the install, the Debian package and the
+# exact LD_PRELOAD, which a sanitizer runtime in LD_PRELOAD would change.
+check-asan: deps
+	@cmake -S . -B $(BUILD)-asan -DLOCKWATCH_SANITIZE=ON -DLOCKWATCH_BUILD_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD)-asan -j $(JOBS)
+	@cd $(BUILD)-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) -L 'unit|docs'
+	@cd $(BUILD)-asan && LWCHECK_PRELOAD_FIRST=$$($(CC) -print-file-name=libasan.so) \
+	  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) -L 'e2e|tools' -E 'tools[.](install|cpack|run[.]preload)'
+
+# libFuzzer targets need clang.
+check-fuzz: deps
+	@CC=clang CXX=clang++ cmake -S . -B $(BUILD)-fuzz -DLOCKWATCH_BUILD_FUZZ=ON \
+	  -DLOCKWATCH_BUILD_TESTS=OFF -DLOCKWATCH_BUILD_DEMOS=OFF -DLOCKWATCH_BUILD_BENCH=OFF >/dev/null
+	@cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_options fuzz_suppressions fuzz_report_json
+	@tests/fuzz/run.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz
