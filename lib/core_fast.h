@@ -104,6 +104,13 @@ static inline __attribute__((always_inline)) void lw_acquire_after(lw_thread_t *
   t->nheld = n + 1;
 }
 
+/* Is the lock at addr the top of t's held stack, held once (the fast release)? */
+static inline __attribute__((always_inline)) bool lw_release_top_is(const lw_thread_t *t,
+                                                                    uintptr_t addr) {
+  uint32_t n = t->nheld;
+  return n && t->held[n - 1].addr == addr && t->held[n - 1].count == 1;
+}
+
 static inline __attribute__((always_inline)) bool lw_release(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
                               uintptr_t pc) {
   uint32_t n = t->nheld;

@@ -84,10 +84,13 @@ static uint64_t now_ns(clockid_t clock) {
 }
 
 int lw_wait_slices(lw_thread_t *t, lw_acq_t *a, void *lock, lw_timed_fn timed, clockid_t clock) {
-  lw_tls_guard = 1;
-  lw_wait_begin(t, a);
+  /*
+   * Most contended waits end within the first slice: the thread publishes
+   * that it waits only once a slice has passed (no atomics per contended
+   * acquisition). A deadlock is then found at the second check at the latest.
+   */
   uint64_t slice = lw_wait_slice_ns(), start = now_ns(CLOCK_MONOTONIC);
-  lw_leave();
+  bool published = false;
   int rc;
   for (;;) {
     uint64_t until = now_ns(clock) + slice;
@@ -95,12 +98,18 @@ int lw_wait_slices(lw_thread_t *t, lw_acq_t *a, void *lock, lw_timed_fn timed, c
     rc = timed(lock, &abs);
     if (rc != ETIMEDOUT) break;
     lw_tls_guard = 1;
+    if (!published) {
+      lw_wait_begin(t, a);
+      published = true;
+    }
     lw_wait_check(t, a, now_ns(CLOCK_MONOTONIC) - start);
     lw_leave();
   }
-  lw_tls_guard = 1;
-  lw_wait_end(t);
-  lw_leave();
+  if (published) {
+    lw_tls_guard = 1;
+    lw_wait_end(t);
+    lw_leave();
+  }
   return rc;
 }
 

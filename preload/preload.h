@@ -151,6 +151,15 @@ static inline void lw_wait_mark(lw_thread_t *t, lw_acq_t *a, bool waiting) {
 #define LW_RELEASE(lock, type, state, call)                                  \
   lw_thread_t *t = lw_enter();                                              \
   if (!t) return call;                                                      \
+  if (LW_LIKELY(lw_release_top_is(t, (uintptr_t)(lock)))) {                 \
+    /* the usual case: unlock first, then pop, so that the lock's critical  \
+       section is no longer than without lockwatch (the guard stays set:    \
+       a signal handler locking meanwhile is not tracked) */                \
+    int rc = call;                                                          \
+    lw_release(t, (uintptr_t)(lock), type, NULL, 0);                        \
+    lw_leave();                                                             \
+    return rc;                                                              \
+  }                                                                         \
   bool foreign = lw_release(t, (uintptr_t)(lock), type, state, LW_RET_PC()); \
   lw_leave();                                                               \
   int rc = call;                                                            \
