@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
 # Installs the Debian packages lockwatch needs to build and test itself.
 # As root, installs what is missing; otherwise prints the apt-get line and
-# fails. Usage: scripts/deps.sh [--quiet]
+# fails. Usage: scripts/deps.sh [--quiet] [--ci]
+#   --ci  also what CI's extra checks need: clang and its sanitizer and
+#         libFuzzer runtimes (make check-fuzz)
 set -euo pipefail
 
 packages=(cmake make gcc g++ pkg-config uthash-dev check libdw-dev libelf-dev
           libjson-c-dev python3 graphviz)
+
+quiet=0
+for arg in "$@"; do
+  case "$arg" in
+    --quiet) quiet=1 ;;
+    --ci) packages+=(clang libclang-rt-14-dev) ;;
+    *) echo "lockwatch: scripts/deps.sh: unknown argument '$arg' (accepted: --quiet, --ci)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
@@ -14,7 +25,7 @@ for p in "${packages[@]}"; do
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  [[ "${1:-}" == "--quiet" ]] || echo "lockwatch: all build dependencies are installed"
+  [[ $quiet == 1 ]] || echo "lockwatch: all build dependencies are installed"
   exit 0
 fi
 
