@@ -85,7 +85,8 @@ lw_thread_t *lw_thread_create(uint32_t seq) {
   return t;
 }
 
-static void clear_caches(lw_thread_t *t) {
+/* Empties the order caches: the published edges and the chain cache. */
+static void forget_orders(lw_thread_t *t) {
   struct lw_pub_edge *e, *tmp;
   HASH_ITER(hh, t->edges, e, tmp) {
     HASH_DEL(t->edges, e);
@@ -93,6 +94,10 @@ static void clear_caches(lw_thread_t *t) {
   }
   lw_u64map_clear(&t->chains);
   memset(t->chain_front, 0, sizeof t->chain_front);
+}
+
+static void clear_caches(lw_thread_t *t) {
+  forget_orders(t);
   lw_u64map_clear(&t->sites);
   lw_u64map_clear(&t->conds);
 }
@@ -187,13 +192,7 @@ void lw_thread_trim_orders(lw_thread_t *t) {
   uint64_t size = t->chains.count + HASH_COUNT(t->edges);
   uint64_t retired = lw_registry_retired();
   if (size < 1024 || (retired - t->flush_mark) * 2 < size) return;
-  struct lw_pub_edge *e, *tmp;
-  HASH_ITER(hh, t->edges, e, tmp) {
-    HASH_DEL(t->edges, e);
-    lw_free(e, sizeof *e);
-  }
-  lw_u64map_clear(&t->chains);
-  memset(t->chain_front, 0, sizeof t->chain_front);
+  forget_orders(t);
   t->flush_mark = retired;
 }
 

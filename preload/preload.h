@@ -83,7 +83,11 @@ static inline bool lw_acquired(int rc) { return rc == 0 || rc == EOWNERDEAD; }
  * The body of every acquiring wrapper: enter, before-hook, the real call
  * (an expression), after-hook, leave, return the real call's result.
  */
-#define LW_ACQUIRE(lock, type, kind, mode, flags, call)                             \
+#define LW_ACQUIRE(lock, type, kind, mode, flags, call) \
+  LW_ACQUIRE_OK(lock, type, kind, mode, flags, lw_acquired, call)
+
+/* The same, with ok(rc) telling a successful acquisition (C11 answers thrd_success). */
+#define LW_ACQUIRE_OK(lock, type, kind, mode, flags, ok, call)                      \
   lw_thread_t *t = lw_enter();                                                      \
   if (!t) return call;                                                              \
   lw_acq_t a;                                                                       \
@@ -91,7 +95,7 @@ static inline bool lw_acquired(int rc) { return rc == 0 || rc == EOWNERDEAD; }
   lw_leave();                                                                       \
   int rc = call;                                                                    \
   lw_tls_guard = 1;                                                                 \
-  lw_acquire_after(t, &a, lw_acquired(rc));                                         \
+  lw_acquire_after(t, &a, ok(rc));                                                  \
   lw_leave();                                                                       \
   return rc;
 

@@ -9,18 +9,8 @@
 
 static bool c11_acquired(int rc) { return rc == thrd_success; }
 
-#define LW_C11(flags, call)                                                                 \
-  lw_thread_t *t = lw_enter();                                                              \
-  if (!t) return call;                                                                      \
-  lw_acq_t a;                                                                               \
-  lw_acquire_before(t, &a, (uintptr_t)m, LW_TYPE_C11, lw_mutex_kind, LW_MODE_WRITE, flags,    \
-                    LW_RET_PC());                                                           \
-  lw_leave();                                                                               \
-  int rc = call;                                                                            \
-  lw_tls_guard = 1;                                                                         \
-  lw_acquire_after(t, &a, c11_acquired(rc));                                                \
-  lw_leave();                                                                               \
-  return rc;
+#define LW_C11(flags, call) \
+  LW_ACQUIRE_OK(m, LW_TYPE_C11, lw_mutex_kind, LW_MODE_WRITE, flags, c11_acquired, call)
 
 /* C11's timed lock takes CLOCK_REALTIME and answers thrd_timedout. */
 static int c11_timed(void *m, const struct timespec *abs) {

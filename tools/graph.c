@@ -362,17 +362,6 @@ static void graph_free(graph_t *g) {
 
 /* ---- SVG through dot ------------------------------------------------------------------------ */
 
-/* Writes all of data to fd; false with errno on failure. */
-static bool write_all(int fd, const char *data, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, data, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return false;
-    data += w;
-    n -= (size_t)w;
-  }
-  return true;
-}
 
 /*
  * Runs dot -Tsvg with the DOT text on its input and its output going to
@@ -438,7 +427,7 @@ static int render_svg(const char *dot, size_t n, const char *out_path) {
   if (got <= 0) {
     /* dot is running: give it the graph (a dot that quits early must not kill us). */
     void (*old)(int) = signal(SIGPIPE, SIG_IGN);
-    wrote = write_all(in[1], dot, n);
+    wrote = lwt_write_all(in[1], dot, n);
     write_errno = errno;
     signal(SIGPIPE, old);
   }

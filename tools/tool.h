@@ -77,6 +77,9 @@ bool lwt_parse_long(const char *s, long lo, long hi, long *out);
  */
 int lwt_write_output(const char *path, const char *data, size_t n);
 
+/* Writes all n bytes of data to fd; returns false with errno set on failure. */
+bool lwt_write_all(int fd, const char *data, size_t n);
+
 /* ---- JSON documents (doc.c) ---------------------------------------------------- */
 
 /* One loaded document: a process's, or one merged by lockwatch run. */

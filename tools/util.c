@@ -135,8 +135,7 @@ bool lwt_parse_long(const char *s, long lo, long hi, long *out) {
   return true;
 }
 
-/* Writes all of data to fd; returns false with errno set on failure. */
-static bool write_all(int fd, const char *data, size_t n) {
+bool lwt_write_all(int fd, const char *data, size_t n) {
   while (n > 0) {
     ssize_t w = write(fd, data, n);
     if (w < 0 && errno == EINTR) continue;
@@ -149,7 +148,7 @@ static bool write_all(int fd, const char *data, size_t n) {
 
 int lwt_write_output(const char *path, const char *data, size_t n) {
   if (!path || strcmp(path, "-") == 0) {
-    if (fflush(stdout) != 0 || !write_all(STDOUT_FILENO, data, n)) {
+    if (fflush(stdout) != 0 || !lwt_write_all(STDOUT_FILENO, data, n)) {
       lwt_error("cannot write to standard output: %s", strerror(errno));
       return -1;
     }
@@ -166,7 +165,7 @@ int lwt_write_output(const char *path, const char *data, size_t n) {
   /* mkostemp makes the file 0600; give it the mode a new file would get. */
   mode_t mask = umask(0);
   umask(mask);
-  bool ok = fchmod(fd, 0666 & ~mask) == 0 && write_all(fd, data, n);
+  bool ok = fchmod(fd, 0666 & ~mask) == 0 && lwt_write_all(fd, data, n);
   int saved = errno;
   if (close(fd) != 0 && ok) {
     ok = false;
