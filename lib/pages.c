@@ -75,6 +75,4 @@ uint32_t lw_pages_find(uintptr_t lo, uintptr_t hi, uintptr_t *out) {
 
 uint64_t lw_pages_live(void) { return atomic_load_explicit(&live_pages, memory_order_relaxed); }
 
-bool lw_pages_has(uintptr_t addr) { return lw_lfmap_get(&pages, page_key(addr)) != 0; }
-
 uint64_t lw_pages_bytes(void) { return pages.bytes + page_bytes; }

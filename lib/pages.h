@@ -25,9 +25,6 @@ void lw_pages_remove(uintptr_t addr);
 /* Number of pages holding live locks (0 makes every query trivially false). */
 uint64_t lw_pages_live(void);
 
-/* Does the page of addr hold the start of a live lock? */
-bool lw_pages_has(uintptr_t addr);
-
 /*
  * Stores in out the addresses, within [lo, hi) (one page at most), where a
  * live lock may start, and returns their number (at most 2 *

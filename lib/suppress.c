@@ -25,7 +25,6 @@ typedef struct rule {
 
 static rule_t *rules;
 static unsigned nrules, cap_rules;
-static _Atomic unsigned hits;
 static lw_ilock_t supp_lock = LW_ILOCK_INIT;
 
 bool lw_glob_match(const char *p, const char *s) {
@@ -188,7 +187,6 @@ void lw_suppress_clear(void) {
 }
 
 unsigned lw_suppress_count(void) { return nrules; }
-unsigned lw_suppress_hits(void) { return atomic_load(&hits); }
 
 /* Does the pattern match a name, or the last path component of a path? */
 static bool matches_name(const char *pattern, const char *s) {
@@ -228,10 +226,7 @@ static bool report_matches(const char *pattern, const lw_report_t *r) {
 const char *lw_suppress_match(const lw_report_t *r) {
   for (unsigned i = 0; i < nrules; i++) {
     if (rules[i].kind >= 0 && (uint32_t)rules[i].kind != r->kind) continue;
-    if (report_matches(rules[i].pattern, r)) {
-      atomic_fetch_add(&hits, 1);
-      return rules[i].text;
-    }
+    if (report_matches(rules[i].pattern, r)) return rules[i].text;
   }
   return NULL;
 }

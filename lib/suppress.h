@@ -41,7 +41,4 @@ unsigned lw_suppress_count(void);
  */
 const char *lw_suppress_match(const lw_report_t *r);
 
-/* Number of reports suppressed so far. */
-unsigned lw_suppress_hits(void);
-
 #endif

@@ -265,8 +265,6 @@ uint32_t lw_symbolize_pc_frames(uintptr_t pc, lw_frame_t *out, uint32_t max) {
   return n < max ? n : max;
 }
 
-void lw_symbolize_pc(uintptr_t pc, lw_frame_t *f) { (void)lw_symbolize_pc_frames(pc, f, 1); }
-
 uint32_t lw_symbolize_stack(uint32_t stack, lw_frame_fn fn, void *ctx) {
   uint32_t n, k = 0;
   const uintptr_t *pcs = lw_depot_get(&lw_stacks, stack, &n);

@@ -33,9 +33,6 @@ typedef struct lw_frame {
  */
 uint32_t lw_symbolize_pc_frames(uintptr_t pc, lw_frame_t *out, uint32_t max);
 
-/* The innermost frame of pc only. */
-void lw_symbolize_pc(uintptr_t pc, lw_frame_t *f);
-
 /* Calls fn for every frame of a depot stack, inlined ones expanded; returns their number. */
 typedef void (*lw_frame_fn)(const lw_frame_t *f, uint32_t index, void *ctx);
 uint32_t lw_symbolize_stack(uint32_t stack, lw_frame_fn fn, void *ctx);
