@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "class.h"
 #include "lw_uthash.h"
 #include "depot.h"
 #include "options.h"
@@ -26,6 +27,9 @@
 #include "types.h"
 
 static lw_graph_t graph;
+static lw_graph_t cgraph; /* the class graph (class.h); under graph.lock too */
+static lw_u64map_t folded; /* inversion signature -> cycles folded into its report; under graph.lock */
+static uint64_t edges_made; /* instance edges ever added; under graph.lock */
 static uint64_t graph_ns; /* time spent adding edges and searching cycles; under graph.lock */
 static void release_witness(lw_witness_t *w);
 static lw_u64map_t seen_cycles; /* signatures of reported cycles; under graph.lock */
@@ -45,8 +49,10 @@ static void memory_exhausted(void) {
 void lw_core_init(void) {
   lw_alloc_set_limit((size_t)lw_opt.max_memory_mb << 20, memory_exhausted);
   lw_graph_init(&graph);
+  lw_graph_init(&cgraph);
   lw_graph_witness_release = release_witness;
   lw_u64map_init(&seen_cycles, false);
+  lw_u64map_init(&folded, true);
 }
 
 lw_thread_t *lw_core_thread(void) {
@@ -89,11 +95,18 @@ uint32_t lw__site_stack(lw_thread_t *t, uintptr_t pc) {
   return id;
 }
 
+/* The class of a lock being created at depot stack `stack` (NULL with classes=0). */
+static lw_class_t *class_for(uintptr_t addr, unsigned type, unsigned kind, uint32_t stack,
+                             bool at_init) {
+  return lw_opt.classes ? lw_class_of(addr, type, kind, stack, at_init) : NULL;
+}
+
 void lw_lock_created(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kind, uintptr_t pc) {
   uint64_t id;
   if (addr < 4096) return;
   retire(addr);
-  (void)lw_registry_get(addr, type, kind, lw__site_stack(t, pc ? pc : 1), &id);
+  uint32_t stack = lw__site_stack(t, pc ? pc : 1);
+  (void)lw_registry_get_in(addr, type, kind, stack, class_for(addr, type, kind, stack, true), &id);
 }
 
 void lw_lock_destroy_check(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
@@ -150,42 +163,148 @@ static lw_lock_t *record_of(const lw_node_t *n) {
   return (lw_lock_t *)((char *)n - offsetof(lw_lock_t, node));
 }
 
+static lw_class_t *class_of_node(const lw_node_t *n) {
+  return (lw_class_t *)((char *)n - offsetof(lw_class_t, node));
+}
+
 /*
- * Turns a found cycle into a report, unless the same set of edges was
- * reported before. Rotated so the edge out of the lock with the smallest id
- * comes first. Caller holds graph.lock. Returns NULL if nothing to report.
+ * What makes two inversions one bug: the classes of their edges (lock ids
+ * when a lock has no class) and the witness stacks. Never 0.
+ */
+static uint64_t edge_signature(uint64_t from_key, uint64_t to_key, const lw_witness_t *w) {
+  uint64_t h = lw_u64_mix(from_key * 0x9e3779b97f4a7c15ULL ^ to_key);
+  return lw_u64_mix(h ^ ((uint64_t)w->stack_from << 32 | w->stack_to));
+}
+
+/*
+ * True the first time an inversion with signature sig is met; afterwards
+ * counts it into the report made the first time and returns false. Caller
+ * holds graph.lock.
+ */
+static bool fold_first(uint64_t sig) {
+  uint64_t n = 0;
+  if (lw_u64map_get(&folded, sig, &n)) {
+    lw_u64map_put(&folded, sig, n + 1);
+    return false;
+  }
+  lw_u64map_put(&folded, sig, 1);
+  return true;
+}
+
+/* Fills an edge of an inversion report from a cycle step and its witness. */
+static void report_edge(lw_report_t *r, uint32_t k, uint32_t n, const lw_cycle_step_t *s) {
+  const lw_witness_t *w = lw_edge_witness(s->edge, LW_PAIR(s->from_mode, s->to_mode));
+  const lw_hset_t *held = (const lw_hset_t *)w->held_set;
+  r->edges[k].from = k;
+  r->edges[k].to = (k + 1) % n;
+  r->edges[k].from_mode = s->from_mode;
+  r->edges[k].to_mode = s->to_mode;
+  r->edges[k].w = *w;
+  r->edges[k].w.held_set = 0;
+  r->edges[k].other_thread = s->edge->other_thread;
+  if (held && (r->edges[k].held_ids = lw_alloc(held->size * sizeof(uint64_t))))
+    r->edges[k].nheld_ids = lw_hset_ids(held, r->edges[k].held_ids, held->size);
+}
+
+/* The step to start a reported cycle at: the one out of the node with the smallest id. */
+static uint32_t cycle_start(const lw_cycle_t *c) {
+  uint32_t start = 0;
+  for (uint32_t i = 0; i < c->n; i++)
+    if (c->steps[i].edge->from->id < c->steps[start].edge->from->id) start = i;
+  return start;
+}
+
+/*
+ * Turns a cycle of lock instances into a report, unless the same set of
+ * edges was reported before, or an inversion of the same classes and
+ * witness stacks was (then it only counts as one more instance of it).
+ * Rotated so the edge out of the lock with the smallest id comes first.
+ * Caller holds graph.lock. Returns NULL if nothing to report.
  */
 static lw_report_t *cycle_report(const lw_cycle_t *c) {
-  uint64_t sig = 0;
-  uint32_t start = 0;
+  uint64_t sig = 0, csig = 0;
   for (uint32_t i = 0; i < c->n; i++) {
-    const lw_edge_t *e = c->steps[i].edge;
+    const lw_cycle_step_t *st = &c->steps[i];
+    const lw_edge_t *e = st->edge;
     sig += lw_u64_mix(e->from->id * 0x9e3779b97f4a7c15ULL ^ e->to->id);
-    if (e->from->id < c->steps[start].edge->from->id) start = i;
+    const lw_class_t *cf = record_of(e->from)->cls, *ct = record_of(e->to)->cls;
+    csig += edge_signature(cf ? cf->key : e->from->id, ct ? ct->key : e->to->id,
+                           lw_edge_witness(e, LW_PAIR(st->from_mode, st->to_mode)));
   }
   sig |= 1;
+  csig |= 1;
   if (lw_u64map_get(&seen_cycles, sig, NULL)) return NULL;
   lw_u64map_put(&seen_cycles, sig, 0);
+  if (!fold_first(csig)) return NULL;
   lw_report_t *r = lw_report_new(LW_REPORT_LOCK_ORDER_INVERSION, c->n, c->n);
   if (!r) return NULL;
+  uint32_t start = cycle_start(c);
   for (uint32_t k = 0; k < c->n; k++) {
     const lw_cycle_step_t *s = &c->steps[(start + k) % c->n];
     const lw_lock_t *rec = record_of(s->edge->from);
     r->locks[k] = (lw_rlock_t){s->edge->from->id, atomic_load(&rec->addr), rec->type, rec->kind,
-                               rec->create_stack};
-    r->edges[k].from = k;
-    r->edges[k].to = (k + 1) % c->n;
-    r->edges[k].from_mode = s->from_mode;
-    r->edges[k].to_mode = s->to_mode;
-    const lw_witness_t *w = lw_edge_witness(s->edge, LW_PAIR(s->from_mode, s->to_mode));
-    const lw_hset_t *held = (const lw_hset_t *)w->held_set;
-    r->edges[k].w = *w;
-    r->edges[k].w.held_set = 0;
-    r->edges[k].other_thread = s->edge->other_thread;
-    if (held && (r->edges[k].held_ids = lw_alloc(held->size * sizeof(uint64_t))))
-      r->edges[k].nheld_ids = lw_hset_ids(held, r->edges[k].held_ids, held->size);
+                               rec->create_stack, rec->cls};
+    report_edge(r, k, c->n, s);
   }
   r->closing_edge = (c->n - start) % c->n;
+  r->signature = csig;
+  return r;
+}
+
+/*
+ * Turns a cycle of the class graph into a class-level report (no two
+ * instances met in both orders), unless its edges were all made by one
+ * thread, or an inversion of the same classes and witness stacks was
+ * reported. Each lock of the report is the first
+ * instance of its class that made the edge out of it. Caller holds
+ * graph.lock. Returns NULL if nothing to report.
+ */
+static lw_report_t *class_cycle_report(const lw_cycle_t *c) {
+  uint64_t csig = 0;
+  bool threads = false; /* made by more than one thread */
+  for (uint32_t i = 0; i < c->n; i++) {
+    const lw_cycle_step_t *st = &c->steps[i];
+    const lw_witness_t *w = lw_edge_witness(st->edge, LW_PAIR(st->from_mode, st->to_mode));
+    csig += edge_signature(class_of_node(st->edge->from)->key, class_of_node(st->edge->to)->key, w);
+    threads |= w->thread != lw_edge_witness(c->steps[0].edge, LW_PAIR(c->steps[0].from_mode,
+                                                                       c->steps[0].to_mode))->thread;
+  }
+  csig |= 1;
+  /*
+   * Locks of several classes taken in a chain (a list of mixed locks, each
+   * link by its own thread or not) make class cycles that no two orders of
+   * the program make: each instance is met once. A cycle that can close
+   * meets one lock twice (the pool that both orders take, a static lock),
+   * and is made by two threads: one thread's real cycles are instance
+   * cycles, found without classes.
+   */
+  bool shared = false;
+  for (uint32_t i = 0; i < c->n && !shared; i++) {
+    const lw_cycle_step_t *a = &c->steps[i];
+    const lw_witness_t *wa = lw_edge_witness(a->edge, LW_PAIR(a->from_mode, a->to_mode));
+    shared = class_of_node(a->edge->from)->how == LW_CLASS_STATIC;
+    for (uint32_t k = i + 1; k < c->n && !shared; k++) {
+      const lw_cycle_step_t *b = &c->steps[k];
+      const lw_witness_t *wb = lw_edge_witness(b->edge, LW_PAIR(b->from_mode, b->to_mode));
+      shared = wa->from_id == wb->to_id || wa->to_id == wb->from_id ||
+               wa->from_id == wb->from_id || wa->to_id == wb->to_id;
+    }
+  }
+  if (!threads || !shared) return NULL;
+  if (!fold_first(csig)) return NULL;
+  lw_report_t *r = lw_report_new(LW_REPORT_LOCK_ORDER_INVERSION, c->n, c->n);
+  if (!r) return NULL;
+  uint32_t start = cycle_start(c);
+  for (uint32_t k = 0; k < c->n; k++) {
+    const lw_cycle_step_t *s = &c->steps[(start + k) % c->n];
+    const lw_class_t *cls = class_of_node(s->edge->from);
+    const lw_witness_t *w = lw_edge_witness(s->edge, LW_PAIR(s->from_mode, s->to_mode));
+    r->locks[k] = (lw_rlock_t){w->from_id, cls->addr, cls->type, 0, cls->stack, cls};
+    report_edge(r, k, c->n, s);
+  }
+  r->closing_edge = (c->n - start) % c->n;
+  r->class_level = true;
+  r->signature = csig;
   return r;
 }
 
@@ -199,6 +318,30 @@ static lw_hset_t *held_set(lw_thread_t *t) {
 }
 
 static void release_witness(lw_witness_t *w) { lw_hset_unref((lw_hset_t *)w->held_set); }
+
+/*
+ * Records the class edge under the instance edge h -> a that was just added
+ * with witness w, unless both locks are of one class (nesting within a
+ * class is no cycle by itself). Returns a class-level report if the class
+ * edge closes a cycle and the instance edge did not (instance_cycle).
+ * Caller holds graph.lock.
+ */
+static lw_report_t *class_edge(const lw_held_t *h, const lw_acq_t *a, const lw_witness_t *w,
+                               bool instance_cycle) {
+  lw_class_t *from = h->rec->cls, *to = a->rec->cls;
+  if (!from || !to || from == to) return NULL;
+  lw_witness_t cw = *w;
+  cw.held_set = (uintptr_t)lw_hset_ref((lw_hset_t *)w->held_set);
+  lw_cycle_t cycle;
+  lw_report_t *rep = NULL;
+  int r = lw_graph_add_edge(&cgraph, &from->node, &to->node, h->mode, a->mode, &cw, &cycle);
+  if (r != LW_EDGE_ADDED && r != LW_EDGE_CYCLE) release_witness(&cw);
+  if (r == LW_EDGE_CYCLE) {
+    if (!instance_cycle) rep = class_cycle_report(&cycle);
+    lw_cycle_release(&cycle);
+  }
+  return rep;
+}
 
 /*
  * The slow path: publishes held -> a for each held lock the rule selects
@@ -219,7 +362,7 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
         set = held_set(t);
         prepared = true;
       }
-      lw_witness_t w = {t->seq, h->stack, stack_to, (uintptr_t)lw_hset_ref(set)};
+      lw_witness_t w = {t->seq, h->stack, stack_to, (uintptr_t)lw_hset_ref(set), h->id, a->id};
       lw_cycle_t cycle;
       lw_report_t *rep = NULL;
       int r = LW_EDGE_ERROR;
@@ -229,13 +372,19 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         r = lw_graph_add_edge(&graph, &h->rec->node, &a->rec->node, h->mode, a->mode, &w, &cycle);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        graph_ns += (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t1.tv_nsec -
-                    (uint64_t)t0.tv_nsec;
         if (r == LW_EDGE_CYCLE) {
           rep = cycle_report(&cycle);
           lw_cycle_release(&cycle);
         }
+        if (r == LW_EDGE_ADDED || r == LW_EDGE_CYCLE) {
+          edges_made++;
+          lw_report_t *crep = class_edge(h, a, &w, r == LW_EDGE_CYCLE);
+          if (!rep) rep = crep;
+          else if (crep) lw_report_free(crep);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        graph_ns += (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t1.tv_nsec -
+                    (uint64_t)t0.tv_nsec;
       }
       lw_ilock_release(&graph.lock);
       if (r != LW_EDGE_ADDED && r != LW_EDGE_CYCLE) release_witness(&w); /* the graph kept none */
@@ -255,7 +404,9 @@ lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, lw_kind
   lw_lock_t *rec = lw_registry_find(addr, id);
   if (rec && rec->type == type) return rec;
   if (rec) retire(addr); /* memory reused for another kind of lock */
-  return lw_registry_get(addr, type, kind ? kind(addr) : 0, lw__site_stack(t, pc), id);
+  unsigned k = kind ? kind(addr) : 0;
+  uint32_t stack = lw__site_stack(t, pc);
+  return lw_registry_get_in(addr, type, k, stack, class_for(addr, type, k, stack, false), id);
 }
 
 void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type,
@@ -447,7 +598,10 @@ void lw_core_stats(lw_stats_t *s) {
   s->edges = graph.nedges;
   s->cycle_searches = graph.searches;
   s->graph_ns = graph_ns;
+  s->edges_created = edges_made;
+  s->class_edges = cgraph.nedges;
   lw_ilock_release(&graph.lock);
+  s->classes = lw_class_count();
   lw_thread_stats(&s->threads, &s->acquisitions, &s->fast_path_hits, &thr_bytes);
   s->stacks = lw_depot_count(&lw_stacks, NULL);
   s->bytes = lw_alloc_mapped();
@@ -511,7 +665,52 @@ static const char *const *program_argv;
 void lw_core_capture_program(void) {
   ssize_t len = readlink("/proc/self/exe", program_path, sizeof program_path - 1);
   program_path[len > 0 ? len : 0] = 0;
+  lw_class_set_program(program_path);
   program_argv = command_line();
+}
+
+/*
+ * A copy of the class graph for the JSON document: every mode pair of every
+ * edge with its witness. *n is set; NULL (and *n 0) if there is none or
+ * memory ran out. The caller frees *capacity entries with lw_free.
+ */
+static lw_cedge_t *class_graph_copy(uint32_t *n, uint32_t *capacity) {
+  lw_cedge_t *out = NULL;
+  uint32_t cap = 0;
+  *n = 0;
+  lw_ilock_acquire(&graph.lock);
+  for (uint32_t i = 0; cgraph.slots && i <= cgraph.mask; i++) {
+    const lw_edge_t *e = cgraph.slots[i];
+    if (!e) continue;
+    for (unsigned pair = 0; pair < 4; pair++) {
+      const lw_witness_t *w = lw_edge_witness(e, pair);
+      if (!w) continue;
+      if (*n == cap) {
+        uint32_t ncap = cap ? cap * 2 : 64;
+        lw_cedge_t *p = lw_realloc(out, (size_t)cap * sizeof *p, (size_t)ncap * sizeof *p);
+        if (!p) goto done;
+        out = p;
+        cap = ncap;
+      }
+      out[(*n)++] = (lw_cedge_t){(uint32_t)e->from->id, (uint32_t)e->to->id, (uint8_t)(pair >> 1),
+                                 (uint8_t)(pair & 1), *w};
+    }
+  }
+done:
+  lw_ilock_release(&graph.lock);
+  *capacity = cap;
+  return out;
+}
+
+/* Sets each stored inversion's count of the cycles folded into it. */
+static void count_instances(const lw_report_t *reports) {
+  lw_ilock_acquire(&graph.lock);
+  for (const lw_report_t *r = reports; r; r = r->next) {
+    uint64_t n = 0;
+    if (r->signature && lw_u64map_get(&folded, r->signature, &n) && n)
+      ((lw_report_t *)r)->instances = (uint32_t)n;
+  }
+  lw_ilock_release(&graph.lock);
 }
 
 static void write_json(const lw_report_t *reports) {
@@ -522,6 +721,8 @@ static void write_json(const lw_report_t *reports) {
   run.program = program_path;
   run.argv = program_argv;
   lw_core_stats(&run.stats);
+  uint32_t cap = 0;
+  run.class_edges = class_graph_copy(&run.nclass_edges, &cap);
   lw_buf_t b = LW_BUF_INIT;
   uint32_t ns;
   const lw_report_t *suppressed = lw_report_suppressed(&ns);
@@ -535,6 +736,7 @@ static void write_json(const lw_report_t *reports) {
     lw_output_stderr(lw_buf_str(&b), b.n);
   }
   lw_buf_free(&b);
+  lw_free((void *)run.class_edges, (size_t)cap * sizeof *run.class_edges);
 }
 
 int lw_core_finish(int status, bool status_known) {
@@ -542,8 +744,10 @@ int lw_core_finish(int status, bool status_known) {
   if (!atomic_compare_exchange_strong(&finished, &expected, 1)) return status;
   lw_alloc_unlimited = 1; /* the document is written whatever memory_mb says */
   if (lw_opt.dump_at_exit) lw_core_dump("at exit");
-  uint32_t n;
+  uint32_t n, nsup;
   const lw_report_t *reports = lw_report_stored(&n);
+  count_instances(reports);
+  count_instances(lw_report_suppressed(&nsup));
   if (lw_opt.json_path && lw_opt.json_path[0]) write_json(reports);
   int result = status;
   if (n && status_known && status == 0) result = (int)lw_opt.exitcode;
@@ -562,10 +766,13 @@ int lw_core_finish(int status, bool status_known) {
     lw_stats_t s;
     lw_core_stats(&s);
     snprintf(msg, sizeof msg,
-             "stats: %llu locks (%llu created), %llu edges, %llu acquisitions, %llu fast-path "
-             "hits, %llu threads, %llu stacks, %llu bytes",
-             (unsigned long long)s.locks, (unsigned long long)s.locks_created,
-             (unsigned long long)s.edges, (unsigned long long)s.acquisitions,
+             "stats: %llu locks seen (%llu live at exit), %llu edges seen (%llu live at exit), "
+             "%llu classes, %llu class edges, %llu acquisitions, %llu fast-path hits, %llu "
+             "threads, %llu stacks, %llu bytes",
+             (unsigned long long)s.locks_created, (unsigned long long)s.locks,
+             (unsigned long long)s.edges_created, (unsigned long long)s.edges,
+             (unsigned long long)s.classes, (unsigned long long)s.class_edges,
+             (unsigned long long)s.acquisitions,
              (unsigned long long)s.fast_path_hits, (unsigned long long)s.threads,
              (unsigned long long)s.stacks, (unsigned long long)s.bytes);
     lw_output_message(msg);
@@ -581,6 +788,7 @@ void lw_core_fork_prepare(void) {
   lw_output_fork_prepare();
   lw_symbolize_fork_prepare();
   lw_ilock_acquire(&cond_lock);
+  lw_class_fork_prepare();
   lw_thread_fork_prepare();
   lw_registry_fork_prepare();
   lw_ilock_acquire(&graph.lock);
@@ -601,6 +809,7 @@ void lw_core_fork_parent(void) {
   lw_ilock_release(&graph.lock);
   lw_registry_fork_parent();
   lw_thread_fork_parent();
+  lw_class_fork_parent();
   lw_ilock_release(&cond_lock);
   lw_symbolize_fork_parent();
   lw_output_fork_parent();
@@ -613,6 +822,7 @@ void lw_core_fork_child(void) {
   lw_ilock_reset(&lw_stacks.lock);
   lw_ilock_reset(&graph.lock);
   lw_ilock_reset(&cond_lock);
+  lw_class_fork_child();
   lw_registry_fork_child();
   lw_thread_fork_child();
   lw_output_fork_child();

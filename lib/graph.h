@@ -27,6 +27,8 @@ typedef struct lw_witness {
   uint32_t stack_to;   /* depot id of the stack where `to` was requested */
   uintptr_t held_set;  /* the locks held at that moment: a handle the graph's owner
                           defines (lw_graph_witness_release frees it) */
+  uint64_t from_id, to_id; /* the lock instances (in the class graph: which locks of the
+                              two classes made the edge) */
 } lw_witness_t;
 
 /*

@@ -34,6 +34,11 @@ lw_lock_t *lw_registry_find(uintptr_t addr, uint64_t *id) {
 
 lw_lock_t *lw_registry_get(uintptr_t addr, unsigned type, unsigned kind, uint32_t create_stack,
                            uint64_t *id) {
+  return lw_registry_get_in(addr, type, kind, create_stack, NULL, id);
+}
+
+lw_lock_t *lw_registry_get_in(uintptr_t addr, unsigned type, unsigned kind, uint32_t create_stack,
+                              struct lw_class *cls, uint64_t *id) {
   lw_lock_t *rec = lw_registry_find(addr, id);
   if (rec) return rec;
   lw_ilock_acquire(&reg_lock);
@@ -54,6 +59,7 @@ lw_lock_t *lw_registry_get(uintptr_t addr, unsigned type, unsigned kind, uint32_
     rec->type = (uint8_t)type;
     rec->kind = (uint8_t)kind;
     rec->create_stack = create_stack;
+    rec->cls = cls;
     rec->next_free = NULL;
     lw_graph_node_init(&rec->node, nid, (kind & LW_KIND_READER_PREF) != 0);
     atomic_store_explicit(&rec->addr, addr, memory_order_relaxed);

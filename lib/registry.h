@@ -21,6 +21,7 @@ typedef struct lw_lock {
   uint8_t kind; /* LW_KIND_* */
   uint32_t create_stack;
   _Atomic uint32_t foreign_unlocks; /* unlocks by a thread that did not hold it */
+  struct lw_class *cls; /* its lock class (class.h), or NULL */
   lw_node_t node; /* in the lock-order graph */
   struct lw_lock *next_free;
 } lw_lock_t;
@@ -37,6 +38,10 @@ lw_lock_t *lw_registry_find(uintptr_t addr, uint64_t *id);
  */
 lw_lock_t *lw_registry_get(uintptr_t addr, unsigned type, unsigned kind, uint32_t create_stack,
                            uint64_t *id);
+
+/* As lw_registry_get, giving a record it creates the class cls (may be NULL). */
+lw_lock_t *lw_registry_get_in(uintptr_t addr, unsigned type, unsigned kind, uint32_t create_stack,
+                              struct lw_class *cls, uint64_t *id);
 
 /*
  * Unlinks the live record of addr (if any) from the address table and

@@ -4,8 +4,11 @@
 #include "report.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "alloc.h"
+#include "class.h"
 #include "lwlock.h"
 #include "options.h"
 #include "output.h"
@@ -84,6 +87,7 @@ static lw_report_t *lw_report_new_unlimited(unsigned kind, uint32_t nlocks, uint
   }
   r->nlocks = r->cap_locks = nlocks;
   r->nedges = nedges;
+  r->instances = 1;
   return r;
 }
 
@@ -173,4 +177,98 @@ void lw_report_fork_child(void) {
   /* the child starts with no report of its own (the parent's stay the parent's) */
   first = last = sfirst = slast = NULL;
   nstored = nsuppressed = 0;
+}
+
+/* ---- what a summary names ---------------------------------------------------- */
+
+#define LW_MAX_WRAPPERS 32
+
+struct wrapper_names {
+  const char *name[LW_MAX_WRAPPERS];
+  uint32_t n;
+  char text[512]; /* the wrappers option, split in place */
+};
+
+static void add_wrapper(struct wrapper_names *w, const char *name) {
+  if (!name || w->n == LW_MAX_WRAPPERS) return;
+  for (uint32_t i = 0; i < w->n; i++)
+    if (strcmp(w->name[i], name) == 0) return;
+  w->name[w->n++] = name;
+}
+
+static bool where_in(const lw_report_t *r, uint32_t stack, lw_frame_t *out);
+
+bool lw_report_where(const lw_report_t *r, lw_frame_t *out) {
+  uint32_t stack = r->nedges ? r->edges[0].w.stack_to : r->nevents ? r->events[0].stack : 0;
+  return where_in(r, stack, out);
+}
+
+bool lw_report_where_other(const lw_report_t *r, lw_frame_t *out) {
+  if (r->nedges < 2) return false;
+  return where_in(r, r->edges[r->nedges - 1].w.stack_to, out);
+}
+
+/* The user frame of stack past r's wrappers. */
+static bool where_in(const lw_report_t *r, uint32_t stack, lw_frame_t *out) {
+  struct wrapper_names w = {.n = 0};
+  snprintf(w.text, sizeof w.text, "%s", lw_opt.wrappers ? lw_opt.wrappers : "");
+  for (char *save = NULL, *tok = strtok_r(w.text, ",", &save); tok;
+       tok = strtok_r(NULL, ",", &save))
+    add_wrapper(&w, tok);
+  /* the innermost user function of each stack that takes a lock, and the lock it takes */
+  /*
+   * A wrapper takes different locks at the same line of the same function,
+   * called from different places (a function that locks its arguments, as
+   * a bank transfer does, is called from one place).
+   */
+  lw_frame_t f;
+  const char *fn[64];
+  uintptr_t pc[64], caller[64];
+  uint32_t lock[64], nfn = 0;
+  for (uint32_t i = 0; i < r->nedges && nfn + 2 <= 64; i++) {
+    const lw_redge_t *e = &r->edges[i];
+    if (lw_symbolize_user_frame_caller(e->w.stack_to, &f, &caller[nfn]) && f.function)
+      fn[nfn] = f.function, pc[nfn] = f.pc, lock[nfn++] = e->to;
+    if (lw_symbolize_user_frame_caller(e->w.stack_from, &f, &caller[nfn]) && f.function)
+      fn[nfn] = f.function, pc[nfn] = f.pc, lock[nfn++] = e->from;
+  }
+  for (uint32_t i = 0; i < nfn; i++)
+    for (uint32_t k = i + 1; k < nfn; k++)
+      if (lock[i] != lock[k] && pc[i] == pc[k] && caller[i] != caller[k] &&
+          strcmp(fn[i], fn[k]) == 0)
+        add_wrapper(&w, fn[i]);
+  return stack && lw_symbolize_user_frame_past(stack, w.name, w.n, out);
+}
+
+struct class_name {
+  char *buf;
+  unsigned len, used, frames, depth;
+};
+
+static void class_frame(const lw_frame_t *f, uint32_t index, void *ctx) {
+  struct class_name *c = ctx;
+  (void)index;
+  if (c->frames >= c->depth || c->used >= c->len) return;
+  if (f->inlined) return; /* the frame that holds the return address names it */
+  int k = snprintf(c->buf + c->used, c->len - c->used, "%s%s", c->frames ? " < " : "",
+                   f->function ? f->function : "?");
+  if (k > 0) c->used += (unsigned)k;
+  if (f->file && c->used < c->len) {
+    k = snprintf(c->buf + c->used, c->len - c->used, " %s:%d", lw_basename(f->file), f->line);
+    if (k > 0) c->used += (unsigned)k;
+  }
+  c->frames++;
+}
+
+void lw_report_class_name(const struct lw_class *c, char *buf, unsigned len) {
+  buf[0] = 0;
+  if (!c) return;
+  if (c->how == LW_CLASS_STATIC) {
+    if (!lw_symbolize_data(c->addr, buf, len))
+      snprintf(buf, len, "%s+0x%lx", lw_basename(c->module), (unsigned long)c->offset);
+    return;
+  }
+  struct class_name n = {buf, len, 0, 0, (unsigned)lw_opt.class_depth};
+  lw_symbolize_stack(c->stack, class_frame, &n);
+  if (n.used >= len && len) buf[len - 1] = 0;
 }

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "graph.h"
+#include "symbolize.h"
 
 enum lw_report_kind {
   LW_REPORT_LOCK_ORDER_INVERSION = 0,
@@ -83,6 +84,7 @@ typedef struct lw_rlock {
   uintptr_t addr;
   uint8_t type, kind;
   uint32_t create_stack;
+  const struct lw_class *cls; /* its lock class, or NULL (classes=0) */
 } lw_rlock_t;
 
 /* An edge of a reported cycle: locks[to] requested while locks[from] was held. */
@@ -108,6 +110,9 @@ typedef struct lw_report {
   int other_tid;         /* the owner's kernel tid when another thread holds the lock */
   uint64_t waited_ms;    /* stall: how long the thread had waited */
   const char *suppressed_by; /* the suppression rule that matched, or NULL */
+  bool class_level;      /* inversion found in the class graph: no two instances met in both orders */
+  uint64_t signature;    /* inversions: the classes and witness stacks that make it one bug */
+  uint32_t instances;    /* inversions: cycles of instances (or classes) folded into this report */
   lw_revent_t *events;
   uint32_t nevents, cap_events;
   struct lw_report *next;
@@ -166,14 +171,50 @@ typedef struct lw_stats {
   uint64_t suppressed; /* reports a suppression matched */
   uint64_t memory_exhausted; /* 1 once lockwatch's memory ran out (max_memory_mb or the kernel) */
   uint64_t graph_ns; /* time spent adding orders to the graph and searching it for cycles */
+  uint64_t edges_created; /* instance edges ever added (edges: those still live) */
+  uint64_t classes;       /* lock classes met */
+  uint64_t class_edges;   /* edges of the class graph */
 } lw_stats_t;
+
+/* The JSON document's "schema": 2 added lock classes, the class graph and stacks. */
+#define LW_JSON_SCHEMA 2
+
+/* An edge of the class graph, for the JSON document: from -> to are class numbers. */
+typedef struct lw_cedge {
+  uint32_t from, to;
+  uint8_t from_mode, to_mode;
+  lw_witness_t w; /* w.held_set is not used here */
+} lw_cedge_t;
 
 typedef struct lw_run_info {
   int pid;
   const char *program;
   const char *const *argv; /* NULL-terminated; may be NULL */
   lw_stats_t stats;
+  const lw_cedge_t *class_edges; /* the class graph (every mode pair of every edge) */
+  uint32_t nclass_edges;
 } lw_run_info_t;
+
+/*
+ * The frame r's summary names: the innermost frame in the program's own
+ * code of its first stack, past the program's lock wrappers (the wrappers
+ * option, and any function that is the innermost user frame of stacks
+ * taking two different locks of r). False if r has no stack.
+ */
+bool lw_report_where(const lw_report_t *r, lw_frame_t *out);
+
+/*
+ * For an inversion, the same for the acquisition of the opposite order: the
+ * last edge's, which takes the cycle's first lock back. False otherwise.
+ */
+bool lw_report_where_other(const lw_report_t *r, lw_frame_t *out);
+
+/*
+ * A lock class as people read it, into buf: the symbol of a static lock,
+ * else the first frames that make its key ("new_lock scn.c:12 < get_space
+ * scn.c:40"). Empty for NULL.
+ */
+void lw_report_class_name(const struct lw_class *c, char *buf, unsigned len);
 
 /* Appends the text of r (see docs/report-format.md) to b. */
 void lw_report_format_text(const lw_report_t *r, lw_buf_t *b);

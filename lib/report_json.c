@@ -3,10 +3,13 @@
  * docs/report-format.md). Formatting only.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <lockwatch/lockwatch.h>
 
+#include "class.h"
 #include "depot.h"
+#include "u64map.h"
 #include "json.h"
 #include "report.h"
 #include "symbolize.h"
@@ -55,9 +58,29 @@ static void json_frames(lw_json_t *j, uint32_t stack) {
   lw_json_array_end(j);
 }
 
+static void json_class_ref(lw_json_t *j, const lw_class_t *c) {
+  char s[24];
+  if (!c) {
+    lw_json_null(j);
+    return;
+  }
+  lw_class_key_text(c->key, s);
+  lw_json_string(j, s);
+}
+
 static void json_lock(lw_json_t *j, const lw_rlock_t *l) {
   char name[256];
   lw_json_object_begin(j);
+  lw_json_key(j, "class");
+  json_class_ref(j, l->cls);
+  lw_json_key(j, "class_name");
+  if (l->cls) {
+    char cname[512];
+    lw_report_class_name(l->cls, cname, sizeof cname);
+    lw_json_string(j, cname);
+  } else {
+    lw_json_null(j);
+  }
   lw_json_key(j, "id");
   json_lock_ref(j, l->id);
   lw_json_key(j, "address");
@@ -94,6 +117,10 @@ static void json_edge(lw_json_t *j, const lw_report_t *r, const lw_redge_t *e) {
   lw_json_key(j, "also_by_thread");
   if (e->other_thread) json_thread_ref(j, e->other_thread - 1);
   else lw_json_null(j);
+  lw_json_key(j, "from_instance");
+  json_lock_ref(j, e->w.from_id ? e->w.from_id : r->locks[e->from].id);
+  lw_json_key(j, "to_instance");
+  json_lock_ref(j, e->w.to_id ? e->w.to_id : r->locks[e->to].id);
   lw_json_object_end(j);
 }
 
@@ -133,12 +160,19 @@ static void json_thread(lw_json_t *j, uint32_t seq) {
 static void json_summary(lw_json_t *j, const lw_report_t *r) {
   char s[1024];
   lw_frame_t f = {0};
-  uint32_t stack = r->nedges ? r->edges[0].w.stack_to : r->nevents ? r->events[0].stack : 0;
-  (void)lw_symbolize_user_frame(stack, &f);
+  (void)lw_report_where(r, &f);
   int k = snprintf(s, sizeof s, "%s", lw_report_kind_name(r->kind));
   if (f.file && k < (int)sizeof s)
     k += snprintf(s + k, sizeof s - (size_t)k, " %s:%d", lw_basename(f.file), f.line);
-  if (f.function && k < (int)sizeof s) snprintf(s + k, sizeof s - (size_t)k, " in %s", f.function);
+  if (f.function && k < (int)sizeof s) k += snprintf(s + k, sizeof s - (size_t)k, " in %s", f.function);
+  lw_frame_t o;
+  if (lw_report_where_other(r, &o) && o.function && f.function && strcmp(o.function, f.function) &&
+      k < (int)sizeof s) {
+    k += snprintf(s + k, sizeof s - (size_t)k, " against");
+    if (o.file && k < (int)sizeof s)
+      k += snprintf(s + k, sizeof s - (size_t)k, " %s:%d", lw_basename(o.file), o.line);
+    if (k < (int)sizeof s) snprintf(s + k, sizeof s - (size_t)k, " in %s", o.function);
+  }
   lw_json_string(j, s);
 }
 
@@ -150,6 +184,13 @@ static void json_report(lw_json_t *j, const lw_report_t *r) {
   lw_json_string(j, lw_report_kind_name(r->kind));
   lw_json_key(j, "summary");
   json_summary(j, r);
+  lw_frame_t where;
+  lw_json_key(j, "where");
+  if (lw_report_where(r, &where)) json_frame(&where, 0, j);
+  else lw_json_null(j);
+  lw_json_key(j, "where_other");
+  if (lw_report_where_other(r, &where)) json_frame(&where, 0, j);
+  else lw_json_null(j);
   if (r->suppressed_by) {
     lw_json_key(j, "suppressed_by");
     lw_json_string(j, r->suppressed_by);
@@ -165,6 +206,10 @@ static void json_report(lw_json_t *j, const lw_report_t *r) {
     lw_json_array_end(j);
     lw_json_key(j, "closing_edge");
     lw_json_uint(j, r->closing_edge);
+    lw_json_key(j, "class_level");
+    lw_json_bool(j, r->class_level);
+    lw_json_key(j, "instances");
+    lw_json_uint(j, r->instances);
   }
   lw_json_key(j, "detail");
   lw_json_string(j, r->detail ? lw_report_detail_name(r->detail) : NULL);
@@ -202,6 +247,90 @@ static void json_report(lw_json_t *j, const lw_report_t *r) {
   lw_json_object_end(j);
 }
 
+static void json_stack_ref(lw_json_t *j, uint32_t stack) {
+  char s[24];
+  snprintf(s, sizeof s, "S%016llx", (unsigned long long)lw_class_stack_key(stack));
+  lw_json_string(j, s);
+}
+
+/* Every class met: its key, how it was made, its name and where. */
+static void json_classes(lw_json_t *j) {
+  char name[256];
+  uint32_t n = lw_class_count();
+  lw_json_array_begin(j);
+  for (uint32_t i = 1; i <= n; i++) {
+    const lw_class_t *c = lw_class_at(i);
+    lw_json_object_begin(j);
+    lw_json_key(j, "id");
+    json_class_ref(j, c);
+    lw_json_key(j, "how");
+    lw_json_string(j, lw_class_how_name(c->how));
+    lw_json_key(j, "type");
+    lw_json_string(j, lw_type_name(c->type));
+    lw_json_key(j, "name");
+    lw_report_class_name(c, name, sizeof name);
+    lw_json_string(j, name);
+    if (c->how == LW_CLASS_STATIC) {
+      lw_json_key(j, "module");
+      lw_json_string(j, c->module);
+      lw_json_key(j, "offset");
+      lw_json_hex(j, c->offset);
+    }
+    lw_json_key(j, "instances");
+    lw_json_uint(j, atomic_load_explicit(&c->instances, memory_order_relaxed));
+    lw_json_key(j, "created");
+    json_frames(j, c->stack);
+    lw_json_object_end(j);
+  }
+  lw_json_array_end(j);
+}
+
+/* The class graph: one entry per edge and mode pair, with its first witness. */
+static void json_class_graph(lw_json_t *j, const lw_run_info_t *run) {
+  lw_json_array_begin(j);
+  for (uint32_t i = 0; i < run->nclass_edges; i++) {
+    const lw_cedge_t *e = &run->class_edges[i];
+    lw_json_object_begin(j);
+    lw_json_key(j, "from");
+    json_class_ref(j, lw_class_at(e->from));
+    lw_json_key(j, "to");
+    json_class_ref(j, lw_class_at(e->to));
+    lw_json_key(j, "from_mode");
+    lw_json_string(j, lw_mode_name(e->from_mode));
+    lw_json_key(j, "to_mode");
+    lw_json_string(j, lw_mode_name(e->to_mode));
+    lw_json_key(j, "thread");
+    json_thread_ref(j, e->w.thread);
+    lw_json_key(j, "acquired");
+    json_stack_ref(j, e->w.stack_to);
+    lw_json_key(j, "held");
+    json_stack_ref(j, e->w.stack_from);
+    lw_json_object_end(j);
+  }
+  lw_json_array_end(j);
+}
+
+/* The stacks the class graph names, once each. */
+static void json_stacks(lw_json_t *j, const lw_run_info_t *run) {
+  lw_u64map_t seen;
+  lw_u64map_init(&seen, false);
+  lw_json_array_begin(j);
+  for (uint32_t i = 0; i < 2 * run->nclass_edges; i++) {
+    const lw_cedge_t *e = &run->class_edges[i / 2];
+    uint32_t stack = i & 1 ? e->w.stack_from : e->w.stack_to;
+    if (!stack || lw_u64map_get(&seen, stack, NULL)) continue;
+    lw_u64map_put(&seen, stack, 0);
+    lw_json_object_begin(j);
+    lw_json_key(j, "id");
+    json_stack_ref(j, stack);
+    lw_json_key(j, "frames");
+    json_frames(j, stack);
+    lw_json_object_end(j);
+  }
+  lw_json_array_end(j);
+  lw_u64map_clear(&seen);
+}
+
 void lw_report_format_json(lw_buf_t *b, const lw_report_t *reports, const lw_report_t *suppressed,
                            const lw_run_info_t *run) {
   lw_json_t j;
@@ -211,6 +340,8 @@ void lw_report_format_json(lw_buf_t *b, const lw_report_t *reports, const lw_rep
   lw_json_string(&j, "lockwatch");
   lw_json_key(&j, "version");
   lw_json_string(&j, LOCKWATCH_VERSION_STRING);
+  lw_json_key(&j, "schema");
+  lw_json_int(&j, LW_JSON_SCHEMA);
   lw_json_key(&j, "pid");
   lw_json_int(&j, run->pid);
   lw_json_key(&j, "program");
@@ -227,6 +358,12 @@ void lw_report_format_json(lw_buf_t *b, const lw_report_t *reports, const lw_rep
   lw_json_array_begin(&j);
   for (const lw_report_t *r = suppressed; r; r = r->next) json_report(&j, r);
   lw_json_array_end(&j);
+  lw_json_key(&j, "classes");
+  json_classes(&j);
+  lw_json_key(&j, "class_graph");
+  json_class_graph(&j, run);
+  lw_json_key(&j, "stacks");
+  json_stacks(&j, run);
   lw_json_key(&j, "stats");
   lw_json_object_begin(&j);
 #define LW_STAT(name)       \
@@ -243,6 +380,9 @@ void lw_report_format_json(lw_buf_t *b, const lw_report_t *reports, const lw_rep
   LW_STAT(bytes)
   LW_STAT(suppressed)
   LW_STAT(graph_ns)
+  LW_STAT(edges_created)
+  LW_STAT(classes)
+  LW_STAT(class_edges)
 #undef LW_STAT
   lw_json_key(&j, "memory_exhausted");
   lw_json_bool(&j, run->stats.memory_exhausted != 0);

@@ -4,8 +4,10 @@
  * report contains was made when it was built.
  */
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "class.h"
 #include "depot.h"
 #include "report.h"
 #include "symbolize.h"
@@ -31,8 +33,29 @@ static void text_lock_name(lw_buf_t *b, const lw_rlock_t *l) {
   char name[256];
   if (lw_symbolize_data(l->addr, name, sizeof name))
     lw_buf_printf(b, "M%llu (%s, 0x%lx)", (unsigned long long)l->id, name, (unsigned long)l->addr);
-  else
+  else if (l->addr)
     lw_buf_printf(b, "M%llu (0x%lx)", (unsigned long long)l->id, (unsigned long)l->addr);
+  else
+    lw_buf_printf(b, "M%llu", (unsigned long long)l->id);
+}
+
+/* "  Classes: C1 (name) => C2 (name) => C1" and, for a class-level cycle, why. */
+static void text_classes(const lw_report_t *r, lw_buf_t *b) {
+  char key[24], name[512];
+  if (!r->nedges || !r->locks[r->edges[0].from].cls) return;
+  lw_buf_puts(b, "  Lock classes: ");
+  for (uint32_t i = 0; i < r->nedges; i++) {
+    const lw_rlock_t *l = &r->locks[r->edges[i].from];
+    if (!l->cls) return;
+    lw_class_key_text(l->cls->key, key);
+    lw_report_class_name(l->cls, name, sizeof name);
+    lw_buf_printf(b, "%s (%s) => ", key, name);
+  }
+  lw_class_key_text(r->locks[r->edges[0].from].cls->key, key);
+  lw_buf_printf(b, "%s\n", key);
+  if (r->class_level)
+    lw_buf_puts(b, "  class-level: instances never taken in both orders in this run; locks of "
+                   "these classes were, and two threads taking them so can deadlock\n");
 }
 
 static const char *mode_note(const lw_rlock_t *l, unsigned mode) {
@@ -57,9 +80,16 @@ static void text_thread(lw_buf_t *b, uint32_t seq) {
 }
 
 /* Writes " file:line in function" of the frame a summary names. */
-static void text_where(lw_buf_t *b, uint32_t stack) {
-  lw_frame_t f;
-  if (!lw_symbolize_user_frame(stack, &f)) return;
+static void text_where(lw_buf_t *b, const lw_report_t *r) {
+  lw_frame_t f, o;
+  if (!lw_report_where(r, &f)) return;
+  if (f.file) lw_buf_printf(b, " %s:%d", f.file, f.line);
+  if (f.function) lw_buf_printf(b, " in %s", f.function);
+  if (!lw_report_where_other(r, &o) || !o.function || !f.function ||
+      !strcmp(o.function, f.function))
+    return;
+  lw_buf_puts(b, " against");
+  f = o;
   if (f.file) lw_buf_printf(b, " %s:%d", f.file, f.line);
   if (f.function) lw_buf_printf(b, " in %s", f.function);
 }
@@ -71,6 +101,7 @@ static void text_inversion(const lw_report_t *r, lw_buf_t *b) {
     lw_buf_puts(b, " => ");
   }
   lw_buf_printf(b, "M%llu\n", (unsigned long long)r->locks[r->edges[0].from].id);
+  text_classes(r, b);
   for (uint32_t i = 0; i < r->nedges; i++) {
     const lw_redge_t *e = &r->edges[i];
     const lw_rlock_t *from = &r->locks[e->from], *to = &r->locks[e->to];
@@ -200,8 +231,12 @@ static void text_unnamed_locks(const lw_report_t *r, lw_buf_t *b) {
     char name[256];
     const lw_rlock_t *l = &r->locks[i];
     if (lw_symbolize_data(l->addr, name, sizeof name)) continue;
-    lw_buf_printf(b, "\n  %s M%llu (0x%lx) created at:\n", lw_type_name(l->type),
-                  (unsigned long long)l->id, (unsigned long)l->addr);
+    if (l->addr)
+      lw_buf_printf(b, "\n  %s M%llu (0x%lx) created at:\n", lw_type_name(l->type),
+                    (unsigned long long)l->id, (unsigned long)l->addr);
+    else
+      lw_buf_printf(b, "\n  %s M%llu (the first of its class) created at:\n",
+                    lw_type_name(l->type), (unsigned long long)l->id);
     text_frames(b, l->create_stack);
   }
 }
@@ -228,7 +263,6 @@ void lw_report_format_text(const lw_report_t *r, lw_buf_t *b) {
   text_unnamed_locks(r, b);
   text_threads(r, b);
   lw_buf_printf(b, "\n  SUMMARY: lockwatch: %s", lw_report_kind_name(r->kind));
-  if (r->nedges) text_where(b, r->edges[0].w.stack_to);
-  else if (r->nevents) text_where(b, r->events[0].stack);
+  text_where(b, r);
   lw_buf_puts(b, "\n==================\n");
 }

@@ -285,22 +285,49 @@ static bool system_frame(const lw_frame_t *f) {
 }
 
 struct user_search {
-  lw_frame_t first, user;
-  bool have_first, have_user;
+  lw_frame_t first, user, past;
+  uintptr_t caller; /* the pc of the frame that called the user frame's function */
+  bool have_first, have_user, have_past;
+  const char *const *skip;
+  uint32_t nskip;
 };
+
+static bool skipped(const struct user_search *s, const char *function) {
+  for (uint32_t i = 0; function && i < s->nskip; i++)
+    if (strcmp(function, s->skip[i]) == 0) return true;
+  return false;
+}
 
 static void find_user(const lw_frame_t *f, uint32_t index, void *ctx) {
   struct user_search *s = ctx;
   (void)index;
   if (!s->have_first) s->first = *f, s->have_first = true;
+  if (s->have_user && !s->caller && f->pc != s->user.pc) s->caller = f->pc;
   if (!s->have_user && !system_frame(f)) s->user = *f, s->have_user = true;
+  if (!s->have_past && !system_frame(f) && !skipped(s, f->function))
+    s->past = *f, s->have_past = true;
+}
+
+bool lw_symbolize_user_frame_past(uint32_t stack, const char *const *skip, uint32_t n,
+                                  lw_frame_t *out) {
+  struct user_search s = {.skip = skip, .nskip = n};
+  lw_symbolize_stack(stack, find_user, &s);
+  if (s.have_past) *out = s.past;
+  else if (s.have_user) *out = s.user;
+  else if (s.have_first) *out = s.first;
+  return s.have_first;
 }
 
 bool lw_symbolize_user_frame(uint32_t stack, lw_frame_t *out) {
-  struct user_search s = {.have_first = false, .have_user = false};
+  return lw_symbolize_user_frame_past(stack, NULL, 0, out);
+}
+
+bool lw_symbolize_user_frame_caller(uint32_t stack, lw_frame_t *out, uintptr_t *caller) {
+  struct user_search s = {.skip = NULL};
   lw_symbolize_stack(stack, find_user, &s);
   if (s.have_user) *out = s.user;
   else if (s.have_first) *out = s.first;
+  *caller = s.have_user ? s.caller : 0;
   return s.have_first;
 }
 

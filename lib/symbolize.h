@@ -44,6 +44,17 @@ uint32_t lw_symbolize_stack(uint32_t stack, lw_frame_fn fn, void *ctx);
  */
 bool lw_symbolize_user_frame(uint32_t stack, lw_frame_t *out);
 
+/* As lw_symbolize_user_frame; *caller is the pc of the frame below it (0 if none). */
+bool lw_symbolize_user_frame_caller(uint32_t stack, lw_frame_t *out, uintptr_t *caller);
+
+/*
+ * As lw_symbolize_user_frame, but skipping frames whose function is one of
+ * the n names in skip (lock wrappers): the first user frame of another
+ * function, else the first user frame.
+ */
+bool lw_symbolize_user_frame_past(uint32_t stack, const char *const *skip, uint32_t n,
+                                  lw_frame_t *out);
+
 /*
  * Writes "symbol" or "symbol+offset" for a data address inside a symbol's
  * extent into buf. Returns false (buf empty) if no symbol covers addr.

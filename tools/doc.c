@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lockwatch/lockwatch.h"
+#include "report.h"
 #include "tool.h"
 
 /* ---- fields ---------------------------------------------------------------------- */
@@ -440,6 +441,7 @@ json_object *lwt_docs_merge(const lwt_docs_t *d, long long fallback_pid,
   const char *version = d->ndocs ? lwt_get_str(d->docs[0].root, "version") : NULL;
   json_object_object_add(root, "version",
                          json_object_new_string(version ? version : LOCKWATCH_VERSION_STRING));
+  json_object_object_add(root, "schema", json_object_new_int(LW_JSON_SCHEMA));
   if (d->nprocs) {
     const lwt_process_t *p = &d->procs[0];
     json_object_object_add(root, "pid", json_object_new_int64(p->pid));
@@ -469,8 +471,11 @@ json_object *lwt_docs_merge(const lwt_docs_t *d, long long fallback_pid,
     json_object_array_add(reports, report_with_pid(&d->reports[i]));
   for (size_t i = 0; i < d->nsuppressed; i++)
     json_object_array_add(suppressed, report_with_pid(&d->suppressed[i]));
+  lwt_merge_reports(reports);
+  lwt_merge_reports(suppressed);
   json_object_object_add(root, "reports", reports);
   json_object_object_add(root, "suppressed", suppressed);
+  lwt_merge_classes(d, root);
   for (size_t i = 0; i < d->ndocs; i++) add_stats(stats, d->docs[i].root);
   json_object_object_add(root, "stats", stats);
   return root;

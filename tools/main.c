@@ -21,6 +21,7 @@ static const char main_usage[] =
     "  report FILE.json...                  print saved reports as text\n"
     "  graph FILE.json...                   draw the lock-order graph (DOT or SVG)\n"
     "  sarif FILE.json...                   convert saved reports to SARIF 2.1.0\n"
+    "  merge -o OUT.json FILE.json...       join documents of many runs; report cycles across them\n"
     "\n"
     "  lockwatch COMMAND --help   the options of a command\n"
     "  lockwatch --version        the version, and the preload library run uses\n";
@@ -33,6 +34,7 @@ static const struct {
     {"report", lwt_cmd_report},
     {"graph", lwt_cmd_graph},
     {"sarif", lwt_cmd_sarif},
+    {"merge", lwt_cmd_merge},
 };
 
 /* lockwatch --version: the version and the preload run would use. Returns the exit status. */

@@ -576,6 +576,21 @@ int lwt_cmd_run(int argc, char **argv) {
   lwt_docs_t d = LWT_DOCS_INIT;
   int unreadable = collect(docs_dir, &d, pid);
   free(docs_dir);
+  /*
+   * One document for the run: the processes' reports, one per bug, and the
+   * cycles of their joined class graphs. Verdict and outputs come from it.
+   */
+  lwt_str_t merged_text = LWT_STR_INIT;
+  if (d.ndocs) {
+    json_object *merged = lwt_docs_merge(&d, pid, a.argv);
+    lwt_docs_t one = LWT_DOCS_INIT;
+    if (lwt_json_format(merged, &merged_text) &&
+        lwt_docs_add_buffer(&one, "merged", merged_text.p, merged_text.n) == 0) {
+      lwt_docs_free(&d);
+      d = one;
+    }
+    json_object_put(merged);
+  }
   if (pid < 0) {
     lwt_docs_free(&d);
     free(srcroot);
@@ -609,17 +624,14 @@ int lwt_cmd_run(int argc, char **argv) {
   }
   bool written = true;
   if (a.json) {
-    json_object *merged = lwt_docs_merge(&d, pid, a.argv);
-    lwt_str_t text = LWT_STR_INIT;
-    if (!lwt_json_format(merged, &text)) {
-      lwt_error("run: cannot format the merged document");
-      written = false;
-    } else if (lwt_write_output(a.json, text.p, text.n) != 0) {
-      written = false;
+    if (!merged_text.n) {
+      json_object *merged = lwt_docs_merge(&d, pid, a.argv);
+      if (!lwt_json_format(merged, &merged_text)) lwt_error("run: cannot format the merged document");
+      json_object_put(merged);
     }
-    lwt_str_free(&text);
-    json_object_put(merged);
+    if (!merged_text.n || lwt_write_output(a.json, merged_text.p, merged_text.n) != 0) written = false;
   }
+  lwt_str_free(&merged_text);
   if (a.sarif) {
     json_object *log = lwt_sarif_build(&d, srcroot);
     lwt_str_t text = LWT_STR_INIT;

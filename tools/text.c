@@ -46,7 +46,34 @@ static void text_lock_name(lwt_str_t *b, json_object *report, const char *id) {
   json_object *l = lwt_report_lock(report, id);
   const char *name = lwt_get_str(l, "name"), *addr = lwt_get_str(l, "address");
   if (name) lwt_str_printf(b, "%s (%s, %s)", or_q(id), name, or_q(addr));
-  else lwt_str_printf(b, "%s (%s)", or_q(id), or_q(addr));
+  else if (!str_is(addr, "0x0")) lwt_str_printf(b, "%s (%s)", or_q(id), or_q(addr));
+  else lwt_str_printf(b, "%s", or_q(id));
+}
+
+/* "  Lock classes: C.. (name) => ..." and, for a class-level cycle, why. */
+static void text_classes(lwt_str_t *b, json_object *r) {
+  json_object *edges = lwt_get(r, "edges", json_type_array);
+  size_t n = lwt_len(edges);
+  if (!n) return;
+  lwt_str_t line = LWT_STR_INIT;
+  lwt_str_puts(&line, "  Lock classes: ");
+  for (size_t i = 0; i < n; i++) {
+    json_object *l = lwt_report_lock(r, lwt_get_str(lwt_at(edges, i), "from"));
+    const char *cls = lwt_get_str(l, "class"), *name = lwt_get_str(l, "class_name");
+    if (!cls) {
+      lwt_str_free(&line);
+      return;
+    }
+    lwt_str_printf(&line, "%s (%s) => ", cls, name ? name : "");
+  }
+  lwt_str_printf(&line, "%s\n",
+                 or_q(lwt_get_str(lwt_report_lock(r, lwt_get_str(lwt_at(edges, 0), "from")), "class")));
+  lwt_str_puts(b, lwt_str_get(&line));
+  lwt_str_free(&line);
+  json_object *cl = NULL;
+  if (json_object_object_get_ex(r, "class_level", &cl) && json_object_get_boolean(cl))
+    lwt_str_puts(b, "  class-level: instances never taken in both orders in this run; locks of "
+                    "these classes were, and two threads taking them so can deadlock\n");
 }
 
 /* " for reading" / " for writing" for rwlocks, "" for other locks. */
@@ -105,6 +132,7 @@ static void text_inversion(lwt_str_t *b, json_object *r) {
     lwt_str_puts(b, " => ");
   }
   lwt_str_printf(b, "%s\n", n ? or_q(lwt_get_str(lwt_at(edges, 0), "from")) : "");
+  text_classes(b, r);
   for (size_t i = 0; i < n; i++) {
     json_object *e = lwt_at(edges, i);
     lwt_str_t acq = LWT_STR_INIT, held = LWT_STR_INIT;
@@ -117,6 +145,10 @@ static void text_inversion(lwt_str_t *b, json_object *r) {
     if (also)
       lwt_str_printf(b, "  (thread %s also took %s while holding %s)\n", also,
                      or_q(lwt_get_str(e, "to")), or_q(lwt_get_str(e, "from")));
+    const char *doc = lwt_get_str(e, "document");
+    if (doc) /* an edge of a merged class graph: where it came from */
+      lwt_str_printf(b, "  (in process %lld (%s), from %s)\n", lwt_get_int(e, "pid", 0),
+                     lwt_basename(or_q(lwt_get_str(e, "program"))), doc);
     lwt_str_free(&acq);
     lwt_str_free(&held);
   }
@@ -233,14 +265,33 @@ void lwt_text_report(lwt_str_t *b, const lwt_report_t *rep) {
   for (size_t i = 0; i < lwt_len(locks); i++) {
     json_object *l = lwt_at(locks, i);
     if (lwt_get_str(l, "name")) continue;
-    lwt_str_printf(b, "\n  %s %s (%s) created at:\n", or_q(lwt_get_str(l, "type")),
-                   or_q(lwt_get_str(l, "id")), or_q(lwt_get_str(l, "address")));
+    if (!str_is(lwt_get_str(l, "address"), "0x0"))
+      lwt_str_printf(b, "\n  %s %s (%s) created at:\n", or_q(lwt_get_str(l, "type")),
+                     or_q(lwt_get_str(l, "id")), or_q(lwt_get_str(l, "address")));
+    else
+      lwt_str_printf(b, "\n  %s %s (the first of its class) created at:\n",
+                     or_q(lwt_get_str(l, "type")), or_q(lwt_get_str(l, "id")));
     text_frames(b, lwt_get(l, "created", json_type_array));
   }
   lwt_str_puts(b, "\n");
   for (size_t i = 0; i < lwt_len(threads); i++) text_thread(b, lwt_at(threads, i), rep->pid);
   lwt_str_printf(b, "\n  SUMMARY: lockwatch: %s", kind);
-  text_where(b, lwt_report_primary_stack(r));
+  json_object *where = lwt_get(r, "where", json_type_object);
+  if (where) {
+    json_object *other = lwt_get(r, "where_other", json_type_object);
+    lwt_frame_t f, o;
+    lwt_frame_get(where, &f);
+    if (f.file) lwt_str_printf(b, " %s:%lld", f.file, f.line);
+    if (f.function) lwt_str_printf(b, " in %s", f.function);
+    if (other && lwt_frame_get(other, &o) && o.function && f.function &&
+        strcmp(o.function, f.function)) {
+      lwt_str_puts(b, " against");
+      if (o.file) lwt_str_printf(b, " %s:%lld", o.file, o.line);
+      lwt_str_printf(b, " in %s", o.function);
+    }
+  } else {
+    text_where(b, lwt_report_primary_stack(r));
+  }
   lwt_str_puts(b, "\n==================\n");
 }
 

@@ -241,5 +241,20 @@ int lwt_cmd_run(int argc, char **argv);
 int lwt_cmd_report(int argc, char **argv);
 int lwt_cmd_graph(int argc, char **argv);
 int lwt_cmd_sarif(int argc, char **argv);
+int lwt_cmd_merge(int argc, char **argv);
+
+/*
+ * merge.c: keeps one report per bug in the array reports (same kind, detail,
+ * summary and lock classes: the first, with "instances" summed and the pids
+ * of the others in "also_in"). Returns how many are kept.
+ */
+size_t lwt_merge_reports(json_object *reports);
+
+/*
+ * merge.c: adds to root (a merged document with its "reports") the union of
+ * the class graphs of d's documents, and a class-level inversion for every
+ * cycle of the union that no report already names. Returns how many.
+ */
+size_t lwt_merge_classes(const lwt_docs_t *d, json_object *root);
 
 #endif

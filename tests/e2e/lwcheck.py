@@ -318,13 +318,22 @@ def check_report(where, r, problems):
             problems.append(f"{where}.closing_edge: expected an index below {n}, found {ce!r}")
         # summary: kind, file:line and function of the first edge's innermost frame in the
         # program's own code
+        # (past the program's lock wrappers: "where", and "where_other" for the opposite order)
         if edges and isinstance(edges[0], dict) and edges[0].get("acquired"):
-            f = user_frame(edges[0]["acquired"])
+            f = r.get("where") if isinstance(r.get("where"), dict) else \
+                user_frame(edges[0]["acquired"])
             want = r["kind"]
             if f.get("file"):
                 want += f" {os.path.basename(f['file'])}:{f.get('line')}"
             if f.get("function"):
                 want += f" in {f['function']}"
+            o = r.get("where_other")
+            if isinstance(o, dict) and o.get("function") and f.get("function") and \
+                    o["function"] != f["function"]:
+                want += " against"
+                if o.get("file"):
+                    want += f" {os.path.basename(o['file'])}:{o.get('line')}"
+                want += f" in {o['function']}"
             if r.get("summary") != want:
                 problems.append(f"{where}.summary: expected {want!r}, found {r.get('summary')!r}")
 

@@ -433,12 +433,12 @@ static lw_report_t *sample_report(uint32_t seq) {
   held2[0] = 2;
   held2[1] = 7;
   r->locks[0] = (lw_rlock_t){1, (uintptr_t)&lw_test_accounts[64], LW_TYPE_MUTEX, 0,
-                             stack_of((uintptr_t)&sample_report + 1)};
-  r->locks[1] = (lw_rlock_t){2, 0x1000, LW_TYPE_RWLOCK, 0, 0};
+                             stack_of((uintptr_t)&sample_report + 1), NULL};
+  r->locks[1] = (lw_rlock_t){2, 0x1000, LW_TYPE_RWLOCK, 0, 0, NULL};
   r->edges[0] = (lw_redge_t){0, 1, LW_MODE_WRITE, LW_MODE_READ,
-                             {0, stack_of((uintptr_t)&member + 1), stack_of((uintptr_t)&str_at + 1), 0},
+                             {0, stack_of((uintptr_t)&member + 1), stack_of((uintptr_t)&str_at + 1), 0, 0, 0},
                              3, held1, 1};
-  r->edges[1] = (lw_redge_t){1, 0, LW_MODE_READ, LW_MODE_WRITE, {1, 0, 0, 0}, 0, held2, 2};
+  r->edges[1] = (lw_redge_t){1, 0, LW_MODE_READ, LW_MODE_WRITE, {1, 0, 0, 0, 0, 0}, 0, held2, 2};
   r->closing_edge = 1;
   return r;
 }
@@ -449,7 +449,7 @@ START_TEST(test_report_json_document) {
   r->next = r2;
   static const char *const argv[] = {"prog", "--flag", "\xff", NULL};
   lw_run_info_t run = {4321, "/usr/bin/prog", argv,
-                       {10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 0, 21}};
+                       {10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 0, 21, 22, 23, 24}, NULL, 0};
   lw_buf_t b = LW_BUF_INIT;
   lw_report_format_json(&b, r, NULL, &run);
   ck_assert(!b.oom);
@@ -554,8 +554,11 @@ START_TEST(test_report_json_document) {
                                       "cycle_searches", "stacks",        "bytes",
                                       "suppressed"};
   for (int i = 0; i < 10; i++) ck_assert_int_eq(int_member(stats, names[i]), 10 + i);
-  ck_assert_int_eq(json_object_object_length(stats), 12);
+  ck_assert_int_eq(json_object_object_length(stats), 15);
   ck_assert_int_eq(int_member(stats, "graph_ns"), 21);
+  ck_assert_int_eq(int_member(stats, "edges_created"), 22);
+  ck_assert_int_eq(int_member(stats, "classes"), 23);
+  ck_assert_int_eq(int_member(stats, "class_edges"), 24);
   ck_assert(!json_object_get_boolean(member(stats, "memory_exhausted")));
   array_member(doc, "suppressed", 0);
 
@@ -567,7 +570,7 @@ START_TEST(test_report_json_document) {
 END_TEST
 
 START_TEST(test_report_json_no_reports) {
-  lw_run_info_t run = {1, NULL, NULL, {0}};
+  lw_run_info_t run = {1, NULL, NULL, {0}, NULL, 0};
   lw_buf_t b = LW_BUF_INIT;
   lw_report_format_json(&b, NULL, NULL, &run);
   json_object *doc = json_tokener_parse(lw_buf_str(&b));
