@@ -17,6 +17,7 @@
 
 #include "alloc.h"
 #include "class.h"
+#include "docmerge.h"
 #include "lw_uthash.h"
 #include "depot.h"
 #include "options.h"
@@ -713,6 +714,8 @@ static void count_instances(const lw_report_t *reports) {
   lw_ilock_release(&graph.lock);
 }
 
+static unsigned inherited_reports; /* reports an exec'd-from image of this process left */
+
 static void write_json(const lw_report_t *reports) {
   char path[4096], err[4400];
   lw_run_info_t run;
@@ -723,6 +726,7 @@ static void write_json(const lw_report_t *reports) {
   lw_core_stats(&run.stats);
   uint32_t cap = 0;
   run.class_edges = class_graph_copy(&run.nclass_edges, &cap);
+  run.run_id = lw_opt.run_id;
   lw_buf_t b = LW_BUF_INIT;
   uint32_t ns;
   const lw_report_t *suppressed = lw_report_suppressed(&ns);
@@ -730,13 +734,27 @@ static void write_json(const lw_report_t *reports) {
   lw_output_expand(lw_opt.json_path, path, sizeof path);
   if (b.oom) {
     lw_output_message("out of memory while writing the JSON report");
-  } else if (lw_output_file(path, lw_buf_str(&b), b.n, err, sizeof err) != 0) {
+  } else if (lw_doc_write(path, lw_buf_str(&b), b.n, err, sizeof err, &inherited_reports) != 0) {
     lw_output_message(err);
     lw_output_message("the JSON report follows on stderr instead");
     lw_output_stderr(lw_buf_str(&b), b.n);
   }
   lw_buf_free(&b);
   lw_free((void *)run.class_edges, (size_t)cap * sizeof *run.class_edges);
+}
+
+void lw_core_save_document(void) {
+  if (!lw_opt.json_path || !lw_opt.json_path[0] || atomic_load(&finished)) return;
+  uint32_t n, nsup;
+  const lw_report_t *reports = lw_report_stored(&n);
+  (void)lw_report_suppressed(&nsup);
+  lw_ilock_acquire(&graph.lock);
+  uint32_t class_edges = cgraph.nedges;
+  lw_ilock_release(&graph.lock);
+  if (!n && !nsup && !class_edges) return; /* nothing the new image could lose */
+  count_instances(reports);
+  count_instances(lw_report_suppressed(&nsup));
+  write_json(reports);
 }
 
 int lw_core_finish(int status, bool status_known) {
@@ -750,12 +768,15 @@ int lw_core_finish(int status, bool status_known) {
   count_instances(lw_report_suppressed(&nsup));
   if (lw_opt.json_path && lw_opt.json_path[0]) write_json(reports);
   int result = status;
-  if (n && status_known && status == 0) result = (int)lw_opt.exitcode;
+  if ((n || inherited_reports) && status_known && status == 0) result = (int)lw_opt.exitcode;
   char msg[256];
   uint32_t ns;
   (void)lw_report_suppressed(&ns);
-  if (lw_opt.verbosity >= 1 && (n || ns)) {
+  if (lw_opt.verbosity >= 1 && (n || ns || inherited_reports)) {
     int k = snprintf(msg, sizeof msg, "%u report%s", n, n == 1 ? "" : "s");
+    if (inherited_reports)
+      k += snprintf(msg + k, sizeof msg - (size_t)k, " (and %u made before exec)",
+                    inherited_reports);
     if (ns) k += snprintf(msg + k, sizeof msg - (size_t)k, " (and %u suppressed)", ns);
     if (result != status)
       snprintf(msg + k, sizeof msg - (size_t)k, "; exit status 0 becomes %d (exitcode)", result);

@@ -160,6 +160,13 @@ int lw_core_finish(int status, bool status_known);
  */
 extern const char *lw_core_caveat;
 
+/*
+ * Before this process image is replaced (exec): writes the JSON document as
+ * it stands, so that the reports made so far are not lost; the new image
+ * merges its own into it (docmerge.h).
+ */
+void lw_core_save_document(void);
+
 /* Number of reports made so far. */
 uint32_t lw_core_report_count(void);
 

@@ -193,6 +193,7 @@ typedef struct lw_run_info {
   lw_stats_t stats;
   const lw_cedge_t *class_edges; /* the class graph (every mode pair of every edge) */
   uint32_t nclass_edges;
+  const char *run_id; /* the run the process belongs to (docmerge.h); may be NULL */
 } lw_run_info_t;
 
 /*

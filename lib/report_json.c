@@ -350,6 +350,10 @@ void lw_report_format_json(lw_buf_t *b, const lw_report_t *reports, const lw_rep
   lw_json_array_begin(&j);
   for (const char *const *a = run->argv; a && *a; a++) lw_json_string(&j, *a);
   lw_json_array_end(&j);
+  if (run->run_id && run->run_id[0]) {
+    lw_json_key(&j, "run_id");
+    lw_json_string(&j, run->run_id);
+  }
   lw_json_key(&j, "reports");
   lw_json_array_begin(&j);
   for (const lw_report_t *r = reports; r; r = r->next) json_report(&j, r);

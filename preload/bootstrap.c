@@ -320,6 +320,28 @@ static void halt_now(void) {
   _exit(status);
 }
 
+/*
+ * A process that writes a document and belongs to no run yet starts one:
+ * its run_id goes into LOCKWATCH_OPTIONS (lockwatch's own variable) for the
+ * processes it starts, so that a fixed json_path ends holding all of their
+ * reports (docmerge.h).
+ */
+static void start_run(void) {
+  static char id[64];
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  snprintf(id, sizeof id, "%d-%llx", (int)getpid(),
+           (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec);
+  lw_opt.run_id = id;
+  const char *old = getenv("LOCKWATCH_OPTIONS");
+  size_t n = (old ? strlen(old) : 0) + sizeof id + 16;
+  char *opts = lw_alloc(n);
+  if (!opts) return;
+  snprintf(opts, n, "%s%srun_id=%s", old ? old : "", old && old[0] ? ":" : "", id);
+  setenv("LOCKWATCH_OPTIONS", opts, 1);
+  lw_free(opts, n);
+}
+
 __attribute__((constructor)) static void lockwatch_init(void) {
   char err[512];
   lw_preload_resolve();
@@ -356,6 +378,7 @@ __attribute__((constructor)) static void lockwatch_init(void) {
     lw_opt.log_path = lw_opt.json_path = "";
   }
   if (!lw_opt.follow_exec) stop_following_exec();
+  else if (lw_opt.json_path[0] && !lw_opt.run_id[0]) start_run();
   /* free() is another preloaded library's (an allocator before us in LD_PRELOAD)? */
   Dl_info owner;
   void *global_free = dlsym(RTLD_DEFAULT, "free");

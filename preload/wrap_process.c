@@ -1,9 +1,11 @@
 /*
  * wrap_process.c - the ends of a process that skip exit(): _exit, _Exit and
  * quick_exit (stress-ng's workers leave with _exit), and dlclose, which
- * unmaps a library whose static locks must then end.
+ * unmaps a library whose static locks must then end; and exec, before which
+ * the document is written, since the new image starts with no reports.
  */
 #include <link.h>
+#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -89,4 +91,91 @@ LW_EXPORT int dlclose(void *handle) {
   lw_free(after.v, after.cap * sizeof *after.v);
   lw_leave();
   return rc;
+}
+
+/* ---- exec ------------------------------------------------------------------------ */
+
+/* Writes the document as it stands (not in a vfork child: its memory is the parent's). */
+static void before_exec(void) {
+  if (!lw_active || lw_tls_guard || getpid() != lw_preload_pid) return;
+  int saved = errno;
+  lw_tls_guard++;
+  lw_core_save_document();
+  lw_tls_guard--;
+  errno = saved;
+}
+
+LW_EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
+  before_exec();
+  return LW_REAL(execve)(path, argv, envp);
+}
+
+LW_EXPORT int execv(const char *path, char *const argv[]) {
+  before_exec();
+  return LW_REAL(execv)(path, argv);
+}
+
+LW_EXPORT int execvp(const char *file, char *const argv[]) {
+  before_exec();
+  return LW_REAL(execvp)(file, argv);
+}
+
+LW_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
+  before_exec();
+  return LW_REAL(execvpe)(file, argv, envp);
+}
+
+LW_EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
+  before_exec();
+  return LW_REAL(fexecve)(fd, argv, envp);
+}
+
+/* argv for an execl-style call: arg0, the n arguments after it in ap, then NULL. */
+static void fill_args(char **argv, const char *arg0, va_list ap, size_t n) {
+  argv[0] = (char *)arg0;
+  for (size_t i = 1; i <= n; i++) argv[i] = va_arg(ap, char *);
+  argv[n + 1] = NULL;
+}
+
+LW_EXPORT int execl(const char *path, const char *arg0, ...) {
+  va_list ap;
+  size_t n = 0;
+  va_start(ap, arg0);
+  while (va_arg(ap, char *)) n++;
+  va_end(ap);
+  char *argv[n + 2];
+  va_start(ap, arg0);
+  fill_args(argv, arg0, ap, n);
+  va_end(ap);
+  before_exec();
+  return LW_REAL(execv)(path, argv);
+}
+
+LW_EXPORT int execlp(const char *file, const char *arg0, ...) {
+  va_list ap;
+  size_t n = 0;
+  va_start(ap, arg0);
+  while (va_arg(ap, char *)) n++;
+  va_end(ap);
+  char *argv[n + 2];
+  va_start(ap, arg0);
+  fill_args(argv, arg0, ap, n);
+  va_end(ap);
+  before_exec();
+  return LW_REAL(execvp)(file, argv);
+}
+
+LW_EXPORT int execle(const char *path, const char *arg0, ...) {
+  va_list ap;
+  size_t n = 0;
+  va_start(ap, arg0);
+  while (va_arg(ap, char *)) n++;
+  char *const *envp = va_arg(ap, char *const *);
+  va_end(ap);
+  char *argv[n + 2];
+  va_start(ap, arg0);
+  fill_args(argv, arg0, ap, n);
+  va_end(ap);
+  before_exec();
+  return LW_REAL(execve)(path, argv, (char *const *)envp);
 }

@@ -648,6 +648,63 @@ def case_run_cross_process(ctx):
            f"one inversion across processes: {doc['reports']!r}")
 
 
+def preload_env(ctx, opts):
+    return {"LD_PRELOAD": ctx.preload, "LOCKWATCH_OPTIONS": opts}
+
+
+def case_json_path_shared(ctx):
+    need_bank(ctx)
+    # A fixed json_path and a program that runs others: the file ends holding the bank's report.
+    out = ctx.path("fixed.json")
+    p = run(["sh", "-c", f"'{ctx.bank}' --variant=naive; true"], env=preload_env(ctx, f"json_path={out}"))
+    expect_status(p, 0)
+    doc = load_json(out)
+    banks = [r for r in doc["reports"] if r["kind"] == INV]
+    expect(len(banks) == 1, f"the bank's report is kept: {doc['reports']!r}")
+    progs = sorted(os.path.basename(x["program"]) for x in doc["processes"])
+    expect(progs == ["bank", "dash"] or progs == ["bank", "sh"] or progs == ["bank", "bash"],
+           f"both processes: {progs}")
+    p = run([ctx.lw, "report", out])
+    expect("(potential deadlock)" in p.stdout, "lockwatch report reads the file", p)
+    # Eight processes writing the same path at once: eight reports.
+    out8 = ctx.path("eight.json")
+    script = f"for i in 1 2 3 4 5 6 7 8; do '{ctx.bank}' --variant=naive >/dev/null 2>&1 & done; wait"
+    p = run(["sh", "-c", script], env=preload_env(ctx, f"json_path={out8}"))
+    doc = load_json(out8)
+    pids = {r["pid"] for r in doc["reports"]}
+    expect(len(doc["reports"]) == 8 and len(pids) == 8, f"8 reports of 8 pids: {sorted(pids)}")
+    # The next run replaces the file (a document of an earlier run is not merged).
+    p = run([ctx.bank, "--variant=ordered"], env=preload_env(ctx, f"json_path={out8}"))
+    expect_status(p, 0)
+    doc = load_json(out8)
+    expect(doc["reports"] == [] and "processes" not in doc, "a new run starts a new document")
+    # run_id set by the user joins separate commands.
+    outj = ctx.path("joined.json")
+    for variant in ("naive", "ordered", "naive"):
+        run([ctx.bank, f"--variant={variant}"], env=preload_env(ctx, f"json_path={outj}:run_id=suite"))
+    doc = load_json(outj)
+    expect(len(doc["processes"]) == 3 and len(doc["reports"]) == 2,
+           f"three processes, two reports: {len(doc['processes'])} {len(doc['reports'])}")
+
+
+def case_json_path_corrupt(ctx):
+    need_bank(ctx)
+    for name, content in (("truncated.json", '{"tool": "lockwatch", "reports": [{"id'),
+                          ("foreign.json", '{"hello": "world"}\n')):
+        out = ctx.path(name)
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(content)
+        p = run([ctx.bank, "--variant=naive"], env=preload_env(ctx, f"json_path={out}"))
+        expect_status(p, 66)
+        aside = [x for x in os.listdir(ctx.tmp) if x.startswith(name + ".corrupt.")]
+        expect(len(aside) == 1, f"{name} kept aside: {os.listdir(ctx.tmp)}", p)
+        with open(ctx.path(aside[0]), encoding="utf-8") as f:
+            expect(f.read() == content, "kept unchanged")
+        expect(re.search(r"^lockwatch: .*" + re.escape(name) + r" held .*kept as", p.stderr, re.M),
+               "one line says what was kept aside and why", p)
+        expect(len(load_json(out)["reports"]) == 1, "the new document is written")
+
+
 def case_run_ordered(ctx):
     need_bank(ctx)
     out = ctx.path("ordered.json")
@@ -1213,6 +1270,8 @@ CASES = {
     "graph.no_dot": case_graph_no_dot,
     "sarif": case_sarif,
     "sarif.run": case_sarif_run,
+    "json_path.shared": case_json_path_shared,
+    "json_path.corrupt": case_json_path_corrupt,
     "merge.cross_run": case_merge_cross_run,
     "merge.bad_input": case_merge_bad_input,
     "merge.dedup": case_merge_dedup,
