@@ -4,6 +4,7 @@
  * the runtime's writer, and the two must stay alike line for line).
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,7 +96,43 @@ void lwt_text_edge_labels(lwt_str_t *acquired, lwt_str_t *held, json_object *rep
                  mode_note(fl, from_mode), thread);
 }
 
-/* The cycle line, then both stacks of every edge. */
+/* A lock's name as the cycle line shows it: its symbol, else its id. */
+static const char *scenario_name(json_object *report, const char *id) {
+  const char *name = lwt_get_str(lwt_report_lock(report, id), "name");
+  return name ? name : or_q(id);
+}
+
+/* Taken for reading (which the scenario shows only for rwlocks)? */
+static bool read_mode(json_object *report, const char *id, const char *mode) {
+  return str_is(lwt_get_str(lwt_report_lock(report, id), "type"), "rwlock") &&
+         str_is(mode, "read");
+}
+
+void lwt_text_scenario(lwt_str_t *b, json_object *r) {
+  json_object *edges = lwt_get(r, "edges", json_type_array);
+  size_t n = lwt_len(edges);
+  if (n < 2 || n > UINT32_MAX) return;
+  lw_scenario_step_t *steps = lwt_xmalloc(n * sizeof *steps);
+  for (size_t i = 0; i < n; i++) {
+    json_object *e = lwt_at(edges, i);
+    const char *from = lwt_get_str(e, "from"), *to = lwt_get_str(e, "to");
+    steps[i] = (lw_scenario_step_t){or_q(lwt_get_str(e, "thread")), scenario_name(r, from),
+                                    scenario_name(r, to),
+                                    read_mode(r, from, lwt_get_str(e, "from_mode")),
+                                    read_mode(r, to, lwt_get_str(e, "to_mode"))};
+  }
+  lw_buf_t text = LW_BUF_INIT;
+  lw_report_format_scenario(&text, (uint32_t)n, steps);
+  if (text.oom) {
+    lwt_error("out of memory");
+    exit(LWT_EXIT_ERROR);
+  }
+  lwt_str_add(b, lw_buf_str(&text), text.n);
+  lw_buf_free(&text);
+  free(steps);
+}
+
+/* The cycle line, the unsafe scenario, then both stacks of every edge. */
 static void text_inversion(lwt_str_t *b, json_object *r) {
   json_object *edges = lwt_get(r, "edges", json_type_array);
   size_t n = lwt_len(edges);
@@ -105,6 +142,7 @@ static void text_inversion(lwt_str_t *b, json_object *r) {
     lwt_str_puts(b, " => ");
   }
   lwt_str_printf(b, "%s\n", n ? or_q(lwt_get_str(lwt_at(edges, 0), "from")) : "");
+  lwt_text_scenario(b, r);
   for (size_t i = 0; i < n; i++) {
     json_object *e = lwt_at(edges, i);
     lwt_str_t acq = LWT_STR_INIT, held = LWT_STR_INIT;

@@ -203,6 +203,12 @@ json_object *lwt_report_lock(json_object *report, const char *id);
 void lwt_text_report(lwt_str_t *out, const lwt_report_t *r);
 
 /*
+ * text.c: the "possible unsafe locking scenario" of an inversion (nothing for
+ * other reports), as the runtime writes it after the cycle line.
+ */
+void lwt_text_scenario(lwt_str_t *out, json_object *report);
+
+/*
  * text.c: the sentences that label an edge's two stacks ("M2 acquired here
  * while holding M1 in thread T1:") and an event's stack, without the colon.
  */
