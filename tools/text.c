@@ -160,17 +160,15 @@ static void text_inversion(lwt_str_t *b, json_object *r) {
   }
 }
 
-/* The sentence under the headline, for kinds that are not cycles. */
-static void text_headline(lwt_str_t *b, json_object *r) {
+bool lwt_text_headline(lwt_str_t *b, json_object *r) {
   json_object *events = lwt_get(r, "events", json_type_array);
   json_object *e = lwt_at(events, 0);
   const char *lid = lwt_get_str(e, "lock");
   json_object *l = lwt_report_lock(r, lid);
-  if (!e || !l) return;
+  if (!e || !l) return false;
   const char *kind = lwt_get_str(r, "kind"), *detail = lwt_get_str(r, "detail");
   const char *thread = or_q(lwt_get_str(e, "thread")), *type = or_q(lwt_get_str(l, "type"));
   long long owner = lwt_get_int(r, "owner_tid", 0);
-  lwt_str_puts(b, "  ");
   if (str_is(kind, "double-lock")) {
     lwt_str_printf(b, "Thread %s requests %s %s", thread, type, lid);
     lwt_str_printf(b, "%s, which it already holds", mode_note(l, lwt_get_str(e, "mode")));
@@ -213,7 +211,7 @@ static void text_headline(lwt_str_t *b, json_object *r) {
   } else {
     lwt_str_printf(b, "%s.", kind_title(or_q(kind)));
   }
-  lwt_str_puts(b, "\n");
+  return true;
 }
 
 void lwt_text_event_label(lwt_str_t *b, json_object *r, json_object *e) {
@@ -250,7 +248,9 @@ void lwt_text_report(lwt_str_t *b, const lwt_report_t *rep) {
   if (strcmp(kind, "lock-order-inversion") == 0) {
     text_inversion(b, r);
   } else {
-    text_headline(b, r);
+    lwt_str_t headline = LWT_STR_INIT;
+    if (lwt_text_headline(&headline, r)) lwt_str_printf(b, "  %s\n", lwt_str_get(&headline));
+    lwt_str_free(&headline);
     size_t n = lwt_len(locks);
     if (n) {
       lwt_str_puts(b, n == 1 ? "  Lock: " : "  Locks: ");
@@ -283,20 +283,28 @@ void lwt_text_report(lwt_str_t *b, const lwt_report_t *rep) {
 }
 
 static const char report_usage[] =
-    "usage: lockwatch report [--suppressed] FILE.json...\n"
+    "usage: lockwatch report [--suppressed] [--html FILE [--srcroot DIR]] FILE.json...\n"
     "\n"
     "Prints the reports of lockwatch JSON documents (written with\n"
     "LOCKWATCH_OPTIONS=json_path=... or lockwatch run --json) as the text the\n"
-    "runtime prints on stderr, then one line with the counts.\n"
+    "runtime prints on stderr, then one line with the counts; or writes them\n"
+    "as one HTML page.\n"
     "\n"
     "  --suppressed   also print the reports a suppression rule matched\n"
+    "  --html FILE    write one self-contained HTML page instead (summary, graph,\n"
+    "                 scenarios, stacks with their source lines; '-': standard output)\n"
+    "  --srcroot DIR  with --html: read relative source paths under DIR (default:\n"
+    "                 the working directory)\n"
     "  -h, --help     print this help\n";
 
 int lwt_cmd_report(int argc, char **argv) {
   static const struct option opts[] = {{"suppressed", no_argument, NULL, 's'},
+                                       {"html", required_argument, NULL, 'H'},
+                                       {"srcroot", required_argument, NULL, 'r'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   bool with_suppressed = false;
+  const char *html = NULL, *srcroot_arg = NULL;
   int c;
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -305,13 +313,28 @@ int lwt_cmd_report(int argc, char **argv) {
       return LWT_EXIT_OK;
     }
     if (c == 's') with_suppressed = true;
+    else if (c == 'H') html = optarg;
+    else if (c == 'r') srcroot_arg = optarg;
     else return lwt_bad_option("report", c, argv);
   }
+  if (srcroot_arg && !html) return lwt_usage_error("report", "--srcroot needs --html");
+  if (srcroot_arg && !*srcroot_arg) return lwt_usage_error("report", "--srcroot is empty");
+  if (html && !*html) return lwt_usage_error("report", "--html needs a file name");
   if (optind >= argc) return lwt_usage_error("report", "no JSON file given");
   lwt_docs_t d = LWT_DOCS_INIT;
   if (lwt_docs_load_all(&d, argv + optind, argc - optind) != 0) {
     lwt_docs_free(&d);
     return LWT_EXIT_ERROR;
+  }
+  if (html) {
+    char *srcroot = srcroot_arg ? lwt_srcroot_normalize(srcroot_arg) : NULL;
+    lwt_html_opts_t o = {srcroot, -1, NULL};
+    int status = LWT_EXIT_ERROR;
+    if (!srcroot_arg || srcroot) status = lwt_html_write(&d, html, &o) == 0 ? LWT_EXIT_OK
+                                                                            : LWT_EXIT_ERROR;
+    free(srcroot);
+    lwt_docs_free(&d);
+    return status;
   }
   lwt_str_t out = LWT_STR_INIT;
   for (size_t i = 0; i < d.nreports; i++) lwt_text_report(&out, &d.reports[i]);

@@ -271,6 +271,14 @@ void lwt_graph_free(lwt_graph_t *g);
 void lwt_text_report(lwt_str_t *out, const lwt_report_t *r);
 
 /*
+ * text.c: the sentence under the headline of a report that is not a cycle
+ * ("Thread T1 requests mutex M1, which it already holds: ..."), without
+ * indent or newline. Returns false, writing nothing, if the report has no
+ * first event naming one of its locks.
+ */
+bool lwt_text_headline(lwt_str_t *out, json_object *report);
+
+/*
  * text.c: the "possible unsafe locking scenario" of an inversion (nothing for
  * other reports), as the runtime writes it after the cycle line.
  */
@@ -299,6 +307,20 @@ json_object *lwt_sarif_build(const lwt_docs_t *d, const char *srcroot);
  * to the working directory). Returns NULL after printing why it cannot be.
  */
 char *lwt_srcroot_normalize(const char *srcroot);
+
+/* html.c: what the page needs beyond the documents. */
+typedef struct lwt_html_opts {
+  const char *srcroot;    /* relative source paths are read under it; NULL: the working directory */
+  int status;             /* lockwatch run's exit status, or -1: judged from the reports */
+  const char *status_why; /* why that status (" (exitcode)"), or NULL */
+} lwt_html_opts_t;
+
+/*
+ * html.c: writes one self-contained HTML page of every report of d to path
+ * (NULL or "-": standard output), complete or not at all. Returns 0, or -1
+ * after printing why.
+ */
+int lwt_html_write(const lwt_docs_t *d, const char *path, const lwt_html_opts_t *opts);
 
 /*
  * run.c: the preload library lockwatch run would use (caller frees), or NULL
