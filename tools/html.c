@@ -140,7 +140,8 @@ typedef struct page {
   lwt_map_t src_index; /* path as resolved -> index in srcs */
   src_file_t *srcs;
   size_t nsrcs, cap_srcs;
-  bool multi; /* several processes: say where each report came from */
+  bool multi;      /* several processes: say where each report came from */
+  bool show_paths; /* the documents' paths mean something to the reader */
 } page_t;
 
 /* Reads path into f (f->data NULL if it is not a readable regular file of sane size). */
@@ -729,7 +730,7 @@ static void html_report(page_t *pg, const lwt_report_t *rep, const char *prefix,
     esc(o, rep->program);
     lwt_str_puts(o, "</code>");
   }
-  if (pg->d->ndocs > 1) {
+  if (pg->d->ndocs > 1 && pg->show_paths) {
     lwt_str_puts(o, " (from ");
     esc(o, rep->path);
     lwt_str_puts(o, ")");
@@ -890,7 +891,7 @@ static void html_graph(page_t *pg, const lwt_graph_t *g) {
       maxy = fmax(maxy, b->y + NODE_H / 2);
     }
     /* Room for curved edges, loops and their labels. */
-    double margin = 50, pw = maxx - minx + 2 * margin, ph = maxy - miny + 2 * margin;
+    double margin = 64, pw = maxx - minx + 2 * margin, ph = maxy - miny + 2 * margin;
     if (row_x > 0 && row_x + pw > GRAPH_MAX_W) {
       row_y += row_h;
       row_x = row_h = 0;
@@ -933,16 +934,17 @@ static void html_graph(page_t *pg, const lwt_graph_t *g) {
       lx = a->x, ly = top - 40;
     } else {
       double dx = b->x - a->x, dy = b->y - a->y, len = hypot(dx, dy);
-      double off = fmin(60, fmax(22, len * 0.18));
+      /* Curved to its left, so that a -> b and b -> a part; a wait further than an order. */
+      double off = fmin(60, fmax(22, len * 0.18)) + (e->dashed ? 34 : 0);
       cx = (a->x + b->x) / 2 - dy / len * off;
       cy = (a->y + b->y) / 2 + dx / len * off;
       clip(a, cx, cy, &sx, &sy);
       clip(b, cx, cy, &ex, &ey);
       lwt_str_printf(&d, "M%.1f,%.1f Q%.1f,%.1f %.1f,%.1f", sx, sy, cx, cy, ex, ey);
-      /* The label just outside the curve's bulge. */
-      double nx = -dy / len, ny = dx / len;
-      lx = 0.25 * sx + 0.5 * cx + 0.25 * ex + nx * 8;
-      ly = 0.25 * sy + 0.5 * cy + 0.25 * ey + ny * 8 + (ny > 0.3 ? 9 : ny < -0.3 ? -3 : 4);
+      /* An order's label inside its curve, a wait's outside (the two can share their locks). */
+      double nx = -dy / len, ny = dx / len, side = e->dashed ? 10 : -12;
+      lx = 0.25 * sx + 0.5 * cx + 0.25 * ex + nx * side;
+      ly = 0.25 * sy + 0.5 * cy + 0.25 * ey + ny * side + 4;
     }
     graph_href(o, e->tag, NULL, e);
     lwt_str_printf(o, " class=\"gedge%s\"><title>", e->dashed ? " wait" : " order");
@@ -1152,7 +1154,12 @@ static void html_summary(page_t *pg, const lwt_html_opts_t *opts, size_t nfailin
     lwt_count(o, nlabelled, "labelled report does not", "labelled reports do not");
   }
   lwt_str_puts(o, ".</td></tr>\n<tr><th>From</th><td>");
-  for (size_t i = 0; i < d->ndocs; i++) {
+  if (opts->from) {
+    lwt_str_puts(o, "<code>");
+    esc(o, opts->from);
+    lwt_str_puts(o, "</code>");
+  }
+  for (size_t i = 0; !opts->from && i < d->ndocs; i++) {
     if (i) lwt_str_puts(o, ", ");
     lwt_str_puts(o, "<code>");
     esc(o, d->docs[i].path);
@@ -1179,9 +1186,12 @@ static void html_profile(page_t *pg) {
       escf(o, "pid %lld", lwt_get_int(root, "pid", 0));
       const char *prog = lwt_get_str(root, "program");
       if (prog) escf(o, ", %s", lwt_basename(prog));
-      lwt_str_puts(o, " (");
-      esc(o, d->docs[i].path);
-      lwt_str_puts(o, ")</h3>\n");
+      if (pg->show_paths) {
+        lwt_str_puts(o, " (");
+        esc(o, d->docs[i].path);
+        lwt_str_puts(o, ")");
+      }
+      lwt_str_puts(o, "</h3>\n");
     }
     bool facts = false;
     json_object_object_foreach(prof, key, val) {
@@ -1436,6 +1446,7 @@ int lwt_html_write(const lwt_docs_t *d, const char *path, const lwt_html_opts_t 
     pg.srcroot = cwd ? cwd : ".";
   }
   pg.multi = d->nprocs > 1;
+  pg.show_paths = !opts->from;
   size_t nfailing = 0, nlabelled = 0;
   for (size_t i = 0; i < d->nreports; i++) {
     if (is_labelled(d->reports[i].obj)) nlabelled++;

@@ -328,7 +328,7 @@ int lwt_cmd_report(int argc, char **argv) {
   }
   if (html) {
     char *srcroot = srcroot_arg ? lwt_srcroot_normalize(srcroot_arg) : NULL;
-    lwt_html_opts_t o = {srcroot, -1, NULL};
+    lwt_html_opts_t o = {srcroot, -1, NULL, NULL};
     int status = LWT_EXIT_ERROR;
     if (!srcroot_arg || srcroot) status = lwt_html_write(&d, html, &o) == 0 ? LWT_EXIT_OK
                                                                             : LWT_EXIT_ERROR;

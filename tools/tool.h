@@ -313,6 +313,7 @@ typedef struct lwt_html_opts {
   const char *srcroot;    /* relative source paths are read under it; NULL: the working directory */
   int status;             /* lockwatch run's exit status, or -1: judged from the reports */
   const char *status_why; /* why that status (" (exitcode)"), or NULL */
+  const char *from;       /* what made the documents, instead of their paths; or NULL */
 } lwt_html_opts_t;
 
 /*
