@@ -240,8 +240,14 @@ static void html_frames(page_t *pg, json_object *frames) {
     esc(o, f.function ? f.function : or_q(f.pc));
     lwt_str_puts(o, "</code>");
     if (f.file) {
-      lwt_str_puts(o, " <span class=\"loc\">");
-      escf(o, "%s:%lld", f.file, f.line);
+      /* Under the source root, the path from there (all of it in the tooltip). */
+      size_t root = strlen(pg->srcroot);
+      bool under = f.file[0] == '/' && strncmp(f.file, pg->srcroot, root) == 0 &&
+                   f.file[root] == '/' && root > 1;
+      lwt_str_puts(o, " <span class=\"loc\" title=\"");
+      esc(o, f.file);
+      lwt_str_puts(o, "\">");
+      escf(o, "%s:%lld", under ? f.file + root + 1 : f.file, f.line);
       lwt_str_puts(o, "</span>");
     }
     if (f.module) {
