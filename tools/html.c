@@ -256,7 +256,8 @@ static void html_frames(page_t *pg, json_object *frames) {
       lwt_str_puts(o, ")</span>");
     }
     json_object *inl = lwt_get(fo, "inlined", json_type_boolean);
-    if (inl && json_object_get_boolean(inl)) lwt_str_puts(o, " <span class=\"mod\">(inlined)</span>");
+    if (inl && json_object_get_boolean(inl))
+      lwt_str_puts(o, " <span class=\"mod\">(inlined)</span>");
     if (f.file && *f.file && f.line > 0) {
       const src_file_t *src = src_get(pg, f.file);
       if (src) src_snippet(o, src, f.line);
@@ -366,7 +367,8 @@ static void html_deadlock_table(lwt_str_t *o, json_object *r) {
     bool first = true;
     for (size_t k = 0; k < n; k++) {
       json_object *h = lwt_at(events, k);
-      if (!str_is(lwt_get_str(h, "what"), "held") || !str_is(lwt_get_str(h, "thread"), or_q(thread)))
+      if (!str_is(lwt_get_str(h, "what"), "held") ||
+          !str_is(lwt_get_str(h, "thread"), or_q(thread)))
         continue;
       if (!first) lwt_str_puts(o, ", ");
       first = false;
@@ -989,7 +991,8 @@ static void html_graph(page_t *pg, const lwt_graph_t *g) {
     lwt_str_puts(o, "\"><title>");
     esc(o, nd->label ? nd->label : nd->id);
     if (nd->program && pg->multi) escf(o, "\n%s", nd->program);
-    lwt_str_printf(o, "\nnamed by %zu report%s</title>", nd->nreports, nd->nreports == 1 ? "" : "s");
+    lwt_str_printf(o, "\nnamed by %zu report%s</title>", nd->nreports,
+                   nd->nreports == 1 ? "" : "s");
     lwt_str_printf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" rx=\"7\" "
                       "fill=\"white\" stroke=\"%s\" stroke-width=\"%s\"/>",
                    b->x - b->w / 2, b->y - NODE_H / 2, b->w, NODE_H, color, nd->red ? "2" : "1");
@@ -1298,7 +1301,8 @@ static const char style[] =
     "h4{font-size:13px;font-weight:600;margin:12px 0 3px}\n"
     "table{border-collapse:collapse}\n"
     "th,td{text-align:left;vertical-align:top;padding:3px 14px 3px 0}\n"
-    ".facts>tbody>tr>th{color:var(--muted);font-weight:normal;padding-right:22px;white-space:nowrap}\n"
+    ".facts>tbody>tr>th{color:var(--muted);font-weight:normal;padding-right:22px;"
+    "white-space:nowrap}\n"
     ".num{text-align:right;font-variant-numeric:tabular-nums}\n"
     "code,pre,.loc,.mod,.fno,table.scen,svg.graph text{font-family:ui-monospace,'DejaVu Sans "
     "Mono',Menlo,Consolas,monospace}\n"
@@ -1392,7 +1396,8 @@ static const char body_script[] =
     "function apply(){\n"
     " var words=q?q.value.toLowerCase().split(/\\s+/).filter(Boolean):[];\n"
     " var kinds={};boxes.forEach(function(b){kinds[b.value]=b.checked;});\n"
-    " if(words.length&&!texts)texts=reports.map(function(r){return r.textContent.toLowerCase();});\n"
+    " if(words.length&&!texts)"
+    "texts=reports.map(function(r){return r.textContent.toLowerCase();});\n"
     " var shown=0;\n"
     " reports.forEach(function(r,i){\n"
     "  var ok=kinds[r.getAttribute('data-kind')]!==false&&"
@@ -1464,8 +1469,10 @@ int lwt_html_write(const lwt_docs_t *d, const char *path, const lwt_html_opts_t 
   /* The title: the program (or how many processes) and the counts. */
   lwt_str_t title = LWT_STR_INIT;
   lwt_str_puts(&title, "lockwatch: ");
-  if (d->nprocs == 1 && d->procs[0].program) lwt_str_puts(&title, lwt_basename(d->procs[0].program));
-  else lwt_count(&title, d->nprocs, "process", "processes");
+  if (d->nprocs == 1 && d->procs[0].program)
+    lwt_str_puts(&title, lwt_basename(d->procs[0].program));
+  else
+    lwt_count(&title, d->nprocs, "process", "processes");
   lwt_str_puts(&title, ", ");
   lwt_count(&title, d->nreports, "report", "reports");
 

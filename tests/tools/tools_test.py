@@ -1176,7 +1176,8 @@ def case_html_deadlock(ctx):
         expect(len(waits) == 2, f"two dashed waits in the graph, found {len(waits)}")
         for w in waits:
             expect(w.find("path").attrs.get("stroke-dasharray"), "a wait is dashed")
-            expect(w.attrs["href"].startswith(f"#r{num}-v"), f"a wait links to its event: {w.attrs}")
+            expect(w.attrs["href"].startswith(f"#r{num}-v"),
+                   f"a wait links to its event: {w.attrs}")
 
 
 def case_html_merged(ctx):
