@@ -4,7 +4,9 @@
 # Other targets: make (build only), make check-real (real multi-threaded
 # programs, with and without lockwatch), make check-asan (the code and its tests
 # under AddressSanitizer and UndefinedBehaviorSanitizer), make check-fuzz
-# (the parsers under libFuzzer for FUZZ_SECONDS each), make clean.
+# (the parsers under libFuzzer for FUZZ_SECONDS each), make html-screenshot
+# (docs/html-report.png: the bank demo's HTML page in headless Chromium, made
+# and checked by the test's own script), make clean.
 BUILD ?= build
 CMAKE_FLAGS ?=
 CC ?= cc
@@ -13,7 +15,7 @@ PRELOAD = $(BUILD)/preload/liblockwatch.so
 
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build demo check check-real check-asan check-fuzz clean
+.PHONY: all deps build demo check check-real check-asan check-fuzz html-screenshot clean
 
 all: build
 
@@ -66,6 +68,11 @@ check-fuzz: deps
 	  -DLOCKWATCH_BUILD_TESTS=OFF -DLOCKWATCH_BUILD_DEMOS=OFF -DLOCKWATCH_BUILD_BENCH=OFF >/dev/null
 	@cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_options fuzz_suppressions fuzz_report_json
 	@tests/fuzz/run.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
+
+html-screenshot: build
+	@python3 tests/tools/html_check.py bank --lockwatch $(BUILD)/tools/lockwatch \
+	  --preload $(PRELOAD) --bank $(BUILD)/demos/bank --source-dir . \
+	  --screenshot docs/html-report.png
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

@@ -217,6 +217,24 @@ bool lw_report_where_other(const lw_report_t *r, lw_frame_t *out);
  */
 void lw_report_class_name(const struct lw_class *c, char *buf, unsigned len);
 
+/*
+ * One thread of a cycle's unsafe scenario (the kernel lockdep's "possible
+ * unsafe locking scenario"): the thread takes `held`, then asks for
+ * `wanted`, which the next thread holds. Names are the locks' symbols or ids.
+ */
+typedef struct lw_scenario_step {
+  const char *thread;        /* "T1" */
+  const char *held, *wanted; /* "accounts", "M3" */
+  bool held_read, wanted_read; /* taken for reading (rwlocks) */
+} lw_scenario_step_t;
+
+/*
+ * Appends the scenario of a cycle of n >= 2 steps to b, from a blank line
+ * on: two columns for a cycle of two locks, one row per thread for longer
+ * ones. The runtime and the lockwatch command both write it with this.
+ */
+void lw_report_format_scenario(lw_buf_t *b, uint32_t n, const lw_scenario_step_t *steps);
+
 /* Appends the text of r (see docs/report-format.md) to b. */
 void lw_report_format_text(const lw_report_t *r, lw_buf_t *b);
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "class.h"
+#include "alloc.h"
 #include "depot.h"
 #include "report.h"
 #include "symbolize.h"
@@ -94,6 +95,108 @@ static void text_where(lw_buf_t *b, const lw_report_t *r) {
   if (f.function) lw_buf_printf(b, " in %s", f.function);
 }
 
+/* "lock(name)" or "rlock(name)", as the scenario writes a request. */
+static void scenario_lock(lw_buf_t *b, const char *name, bool read) {
+  lw_buf_printf(b, "%slock(%s)", read ? "r" : "", name);
+}
+
+/* The length of what scenario_lock writes. */
+static size_t scenario_lock_len(const char *name, bool read) {
+  return strlen(name) + (read ? 7 : 6);
+}
+
+/* Appends n spaces. */
+static void pad(lw_buf_t *b, size_t n) {
+  static const char spaces[] = "                                ";
+  while (n > 0) {
+    size_t k = n < sizeof spaces - 1 ? n : sizeof spaces - 1;
+    lw_buf_add(b, spaces, k);
+    n -= k;
+  }
+}
+
+void lw_report_format_scenario(lw_buf_t *b, uint32_t n, const lw_scenario_step_t *s) {
+  static const char indent[] = "        ";
+  if (n < 2) return;
+  bool repeated = false;
+  for (uint32_t i = 0; i < n; i++)
+    for (uint32_t k = 0; k < i; k++) repeated |= strcmp(s[i].thread, s[k].thread) == 0;
+  if (n == 2) {
+    /* lockdep's two columns: each thread takes its first lock, then asks for the other's. */
+    size_t w = strlen(s[0].thread);
+    size_t a = scenario_lock_len(s[0].held, s[0].held_read);
+    size_t c = scenario_lock_len(s[0].wanted, s[0].wanted_read);
+    if (a > w) w = a;
+    if (c > w) w = c;
+    w += 4;
+    if (w < 24) w = 24;
+    lw_buf_puts(b, "\n  Possible unsafe locking scenario:\n\n");
+    lw_buf_printf(b, "%s%s", indent, s[0].thread);
+    pad(b, w - strlen(s[0].thread));
+    lw_buf_printf(b, "%s\n%s----", s[1].thread, indent);
+    pad(b, w - 4);
+    lw_buf_printf(b, "----\n%s", indent);
+    scenario_lock(b, s[0].held, s[0].held_read);
+    lw_buf_printf(b, "\n%s", indent);
+    pad(b, w);
+    scenario_lock(b, s[1].held, s[1].held_read);
+    lw_buf_printf(b, "\n%s", indent);
+    pad(b, w);
+    scenario_lock(b, s[1].wanted, s[1].wanted_read);
+    lw_buf_printf(b, "\n%s", indent);
+    scenario_lock(b, s[0].wanted, s[0].wanted_read);
+    lw_buf_puts(b, "\n");
+  } else {
+    /* One row per thread: every thread holds its first lock and waits for its second. */
+    size_t tw = 0, hw = 0; /* widest thread, widest first lock */
+    for (uint32_t i = 0; i < n; i++) {
+      size_t t = strlen(s[i].thread), l = scenario_lock_len(s[i].held, s[i].held_read);
+      if (t > tw) tw = t;
+      if (l > hw) hw = l;
+    }
+    lw_buf_printf(b, "\n  Possible unsafe locking scenario (%u threads, each holding its first "
+                  "lock and waiting for its second):\n\n", n);
+    for (uint32_t i = 0; i < n; i++) {
+      lw_buf_printf(b, "%s%s:", indent, s[i].thread);
+      pad(b, tw - strlen(s[i].thread) + 1);
+      scenario_lock(b, s[i].held, s[i].held_read);
+      pad(b, hw - scenario_lock_len(s[i].held, s[i].held_read));
+      lw_buf_puts(b, " ... ");
+      scenario_lock(b, s[i].wanted, s[i].wanted_read);
+      lw_buf_puts(b, "\n");
+    }
+  }
+  if (repeated)
+    lw_buf_printf(b, "\n%s(one thread took more than one of these orders, at different times: "
+                  "threads running this code at once can deadlock)\n", indent);
+  lw_buf_printf(b, "\n%s*** DEADLOCK ***\n", indent);
+}
+
+/* The scenario of an inversion, with the locks' names as the cycle line gives them. */
+static void text_scenario(const lw_report_t *r, lw_buf_t *b) {
+  enum { NAME = 256, THREAD = 16 };
+  uint32_t n = r->nedges;
+  size_t size = n * (sizeof(lw_scenario_step_t) + 2 * NAME + THREAD);
+  lw_scenario_step_t *steps = lw_alloc(size);
+  if (!steps) return;
+  char *names = (char *)(steps + n);
+  for (uint32_t i = 0; i < n; i++) {
+    const lw_redge_t *e = &r->edges[i];
+    char *held = names + i * (2 * NAME + THREAD), *wanted = held + NAME, *thread = wanted + NAME;
+    const lw_rlock_t *from = &r->locks[e->from], *to = &r->locks[e->to];
+    if (!lw_symbolize_data(from->addr, held, NAME))
+      snprintf(held, NAME, "M%llu", (unsigned long long)from->id);
+    if (!lw_symbolize_data(to->addr, wanted, NAME))
+      snprintf(wanted, NAME, "M%llu", (unsigned long long)to->id);
+    snprintf(thread, THREAD, "T%u", e->w.thread);
+    steps[i] = (lw_scenario_step_t){thread, held, wanted,
+                                    from->type == LW_TYPE_RWLOCK && e->from_mode == LW_MODE_READ,
+                                    to->type == LW_TYPE_RWLOCK && e->to_mode == LW_MODE_READ};
+  }
+  lw_report_format_scenario(b, n, steps);
+  lw_free(steps, size);
+}
+
 static void text_inversion(const lw_report_t *r, lw_buf_t *b) {
   lw_buf_puts(b, "  Cycle in lock order graph: ");
   for (uint32_t i = 0; i < r->nedges; i++) {
@@ -102,6 +205,7 @@ static void text_inversion(const lw_report_t *r, lw_buf_t *b) {
   }
   lw_buf_printf(b, "M%llu\n", (unsigned long long)r->locks[r->edges[0].from].id);
   text_classes(r, b);
+  text_scenario(r, b);
   for (uint32_t i = 0; i < r->nedges; i++) {
     const lw_redge_t *e = &r->edges[i];
     const lw_rlock_t *from = &r->locks[e->from], *to = &r->locks[e->to];

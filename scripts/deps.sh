@@ -3,7 +3,9 @@
 # As root, installs what is missing; otherwise prints the apt-get line and
 # fails. Usage: scripts/deps.sh [--quiet] [--ci]
 #   --ci  also what CI's extra checks need: clang and its sanitizer and
-#         libFuzzer runtimes (make check-fuzz)
+#         libFuzzer runtimes (make check-fuzz), and chromium, in which the
+#         HTML page test (tools.html.bank) checks the page; without it that
+#         test is skipped
 set -euo pipefail
 
 packages=(cmake make gcc g++ pkg-config uthash-dev check libdw-dev libelf-dev
@@ -13,7 +15,7 @@ quiet=0
 for arg in "$@"; do
   case "$arg" in
     --quiet) quiet=1 ;;
-    --ci) packages+=(clang libclang-rt-14-dev) ;;
+    --ci) packages+=(clang libclang-rt-14-dev chromium) ;;
     *) echo "lockwatch: scripts/deps.sh: unknown argument '$arg' (accepted: --quiet, --ci)" >&2; exit 2 ;;
   esac
 done

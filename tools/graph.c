@@ -23,97 +23,10 @@
 
 #include "tool.h"
 
-/* ---- a string -> index map ------------------------------------------------------------- */
-
-typedef struct strmap {
-  char **keys;
-  size_t *vals;
-  size_t cap, n;
-} strmap_t;
-
-/* FNV-1a of a string. */
-static uint64_t hash_str(const char *s) {
-  uint64_t h = 1469598103934665603ull;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return h;
-}
-
-/* The slot of key: where it is, or where it would go. */
-static size_t strmap_slot(const strmap_t *m, const char *key) {
-  size_t i = (size_t)hash_str(key) & (m->cap - 1);
-  while (m->keys[i] && strcmp(m->keys[i], key) != 0) i = (i + 1) & (m->cap - 1);
-  return i;
-}
-
-/* Returns true and *val if key is in m. */
-static bool strmap_get(const strmap_t *m, const char *key, size_t *val) {
-  if (!m->cap) return false;
-  size_t i = strmap_slot(m, key);
-  if (!m->keys[i]) return false;
-  *val = m->vals[i];
-  return true;
-}
-
-/* Adds key (copied) -> val; key must not be in m. */
-static void strmap_put(strmap_t *m, const char *key, size_t val) {
-  if ((m->n + 1) * 2 > m->cap) {
-    strmap_t big = {NULL, NULL, m->cap ? m->cap * 2 : 64, 0};
-    big.keys = lwt_xmalloc(big.cap * sizeof *big.keys);
-    big.vals = lwt_xmalloc(big.cap * sizeof *big.vals);
-    memset(big.keys, 0, big.cap * sizeof *big.keys);
-    for (size_t i = 0; i < m->cap; i++) {
-      if (!m->keys[i]) continue;
-      size_t j = strmap_slot(&big, m->keys[i]);
-      big.keys[j] = m->keys[i];
-      big.vals[j] = m->vals[i];
-      big.n++;
-    }
-    free(m->keys);
-    free(m->vals);
-    *m = big;
-  }
-  size_t i = strmap_slot(m, key);
-  m->keys[i] = lwt_xstrdup(key);
-  m->vals[i] = val;
-  m->n++;
-}
-
-/* Frees the keys and tables of m. */
-static void strmap_free(strmap_t *m) {
-  for (size_t i = 0; i < m->cap; i++) free(m->keys[i]);
-  free(m->keys);
-  free(m->vals);
-}
-
-/* ---- the graph --------------------------------------------------------------------------- */
-
-typedef struct node {
-  long long pid;
-  char *id;        /* "M3" */
-  char *label;     /* lines separated by '\n'; NULL until the lock's details are known */
-  bool red;
-} node_t;
-
-typedef struct edge {
-  size_t from, to;
-  bool dashed, red;
-  char **labels; /* distinct labels, each one or more lines */
-  size_t nlabels;
-} edge_t;
-
-typedef struct graph {
-  node_t *nodes;
-  size_t nnodes, cap_nodes;
-  edge_t *edges;
-  size_t nedges, cap_edges;
-  strmap_t node_index, edge_index;
-  long long *pids; /* distinct processes, in order of appearance */
-  const char **programs;
-  size_t npids, cap_pids;
-} graph_t;
+/* ---- the graph (shared with html.c) --------------------------------------------------------- */
 
 /* Remembers process pid (and its program) for the clusters, once. */
-static void note_pid(graph_t *g, long long pid, const char *program) {
+static void note_pid(lwt_graph_t *g, long long pid, const char *program) {
   for (size_t i = 0; i < g->npids; i++)
     if (g->pids[i] == pid) return;
   if (g->npids == g->cap_pids) {
@@ -151,41 +64,68 @@ static char *lock_label(json_object *lock, const char *id) {
   return label;
 }
 
-/* The node of lock id in the report r of process pid (made if new). */
-static size_t node_of(graph_t *g, const lwt_report_t *r, const char *id) {
-  char *key = lwt_xasprintf("%lld/%s", r->pid, id);
+/*
+ * The key of lock id of report r: the process and the id, or with by_name
+ * the program and the lock's class or name (the same lock in every run).
+ */
+static char *node_key(const lwt_graph_t *g, const lwt_report_t *r, json_object *lock,
+                      const char *id) {
+  const char *cls = lwt_get_str(lock, "class"), *name = lwt_get_str(lock, "name");
+  if (g->by_name && (cls || name))
+    return lwt_xasprintf("%s\n%s%s", r->program ? r->program : "", cls ? "class " : "",
+                         cls ? cls : name);
+  return lwt_xasprintf("%lld/%s", r->pid, id);
+}
+
+/* The node of lock id in the report r (made if new); g->tag is r's. */
+static size_t node_of(lwt_graph_t *g, const lwt_report_t *r, const char *id) {
+  json_object *lock = lwt_report_lock(r->obj, id);
+  char *key = node_key(g, r, lock, id);
   size_t i;
-  if (!strmap_get(&g->node_index, key, &i)) {
+  if (!lwt_map_get(&g->node_index, key, &i)) {
     if (g->nnodes == g->cap_nodes) {
       g->cap_nodes = g->cap_nodes ? g->cap_nodes * 2 : 16;
       g->nodes = lwt_xrealloc(g->nodes, g->cap_nodes * sizeof *g->nodes);
     }
     i = g->nnodes++;
-    g->nodes[i] = (node_t){r->pid, lwt_xstrdup(id), NULL, false};
-    strmap_put(&g->node_index, key, i);
+    g->nodes[i] = (lwt_gnode_t){r->pid, lwt_xstrdup(id), NULL, NULL, r->program,
+                                g->tag, g->tag, 1, false};
+    lwt_map_put(&g->node_index, key, i);
     note_pid(g, r->pid, r->program);
+  } else if (g->nodes[i].last_tag != g->tag) {
+    g->nodes[i].last_tag = g->tag;
+    g->nodes[i].nreports++;
   }
   free(key);
-  json_object *lock = lwt_report_lock(r->obj, id);
-  if (!g->nodes[i].label && lock) g->nodes[i].label = lock_label(lock, id);
+  if (!g->nodes[i].label && lock) {
+    g->nodes[i].label = lock_label(lock, id);
+    g->nodes[i].lock = lock;
+  }
   return i;
 }
 
-/* Adds the edge from -> to (or the label to the edge already there). */
-static void add_edge(graph_t *g, size_t from, size_t to, bool dashed, bool red, const char *label) {
+/*
+ * Adds the edge from -> to (or the label to the edge already there); item is
+ * the index of the report's edge (or, for a wait, event) it comes from.
+ */
+static void add_edge(lwt_graph_t *g, size_t from, size_t to, bool dashed, bool red,
+                     const char *label, size_t item) {
   char *key = lwt_xasprintf("%zu/%zu/%d", from, to, dashed);
   size_t i;
-  if (!strmap_get(&g->edge_index, key, &i)) {
+  if (!lwt_map_get(&g->edge_index, key, &i)) {
     if (g->nedges == g->cap_edges) {
       g->cap_edges = g->cap_edges ? g->cap_edges * 2 : 16;
       g->edges = lwt_xrealloc(g->edges, g->cap_edges * sizeof *g->edges);
     }
     i = g->nedges++;
-    g->edges[i] = (edge_t){from, to, dashed, red, NULL, 0};
-    strmap_put(&g->edge_index, key, i);
+    g->edges[i] = (lwt_gedge_t){from, to, dashed, red, NULL, 0, g->tag, item, g->tag, 1};
+    lwt_map_put(&g->edge_index, key, i);
+  } else if (g->edges[i].last_tag != g->tag) {
+    g->edges[i].last_tag = g->tag;
+    g->edges[i].nreports++;
   }
   free(key);
-  edge_t *e = &g->edges[i];
+  lwt_gedge_t *e = &g->edges[i];
   e->red |= red;
   for (size_t k = 0; k < e->nlabels; k++)
     if (strcmp(e->labels[k], label) == 0) return;
@@ -200,7 +140,7 @@ static bool is_rwlock(json_object *report, const char *id) {
 }
 
 /* Inversion: every edge of the cycle, red, labelled with thread and file:line. */
-static void add_inversion(graph_t *g, const lwt_report_t *r) {
+static void add_inversion(lwt_graph_t *g, const lwt_report_t *r) {
   json_object *edges = lwt_get(r->obj, "edges", json_type_array);
   for (size_t i = 0; i < lwt_len(edges); i++) {
     json_object *e = lwt_at(edges, i);
@@ -219,7 +159,7 @@ static void add_inversion(graph_t *g, const lwt_report_t *r) {
     char *w = where(lwt_get(e, "acquired", json_type_array));
     if (w) lwt_str_printf(&label, "\n%s", w);
     free(w);
-    add_edge(g, a, b, false, true, lwt_str_get(&label));
+    add_edge(g, a, b, false, true, lwt_str_get(&label), i);
     lwt_str_free(&label);
   }
 }
@@ -228,7 +168,7 @@ static void add_inversion(graph_t *g, const lwt_report_t *r) {
  * Deadlock: each thread's held locks -> the lock it waits for, red. Double
  * lock: a loop on the lock, red when the call would wait forever.
  */
-static void add_waits(graph_t *g, const lwt_report_t *r, bool self_loop) {
+static void add_waits(lwt_graph_t *g, const lwt_report_t *r, bool self_loop) {
   json_object *events = lwt_get(r->obj, "events", json_type_array);
   const char *detail = lwt_get_str(r->obj, "detail");
   bool red = !self_loop || (detail && (strcmp(detail, "blocks-forever") == 0 ||
@@ -248,7 +188,7 @@ static void add_waits(graph_t *g, const lwt_report_t *r, bool self_loop) {
     if (self_loop && detail) lwt_str_printf(&label, " (%s)", detail);
     if (at) lwt_str_printf(&label, "\n%s", at);
     free(at);
-    if (self_loop) add_edge(g, to, to, true, red, lwt_str_get(&label));
+    if (self_loop) add_edge(g, to, to, true, red, lwt_str_get(&label), i);
     for (size_t k = 0; !self_loop && k < n; k++) {
       json_object *h = lwt_at(events, k);
       const char *hwhat = lwt_get_str(h, "what"), *hlock = lwt_get_str(h, "lock");
@@ -257,14 +197,14 @@ static void add_waits(graph_t *g, const lwt_report_t *r, bool self_loop) {
         continue;
       size_t from = node_of(g, r, hlock);
       g->nodes[from].red = true;
-      add_edge(g, from, to, true, true, lwt_str_get(&label));
+      add_edge(g, from, to, true, true, lwt_str_get(&label), i);
     }
     lwt_str_free(&label);
   }
 }
 
-/* Adds every lock report r names, and the edges its kind implies. */
-static void add_report(graph_t *g, const lwt_report_t *r) {
+void lwt_graph_add_report(lwt_graph_t *g, const lwt_report_t *r, size_t tag) {
+  g->tag = tag;
   const char *kind = lwt_get_str(r->obj, "kind");
   json_object *locks = lwt_get(r->obj, "locks", json_type_array);
   for (size_t i = 0; i < lwt_len(locks); i++) {
@@ -293,7 +233,7 @@ static void dot_escape(lwt_str_t *out, const char *s) {
 }
 
 /* One node statement, index being its place in g->nodes. */
-static void dot_node(lwt_str_t *out, const node_t *n, size_t index, const char *indent) {
+static void dot_node(lwt_str_t *out, const lwt_gnode_t *n, size_t index, const char *indent) {
   lwt_str_printf(out, "%sn%zu [label=\"", indent, index);
   dot_escape(out, n->label ? n->label : n->id);
   lwt_str_puts(out, "\"");
@@ -302,7 +242,7 @@ static void dot_node(lwt_str_t *out, const node_t *n, size_t index, const char *
 }
 
 /* The whole graph as DOT; nreports is for the title. */
-static void write_dot(lwt_str_t *out, const graph_t *g, size_t nreports) {
+static void write_dot(lwt_str_t *out, const lwt_graph_t *g, size_t nreports) {
   lwt_str_puts(out, "digraph lockwatch {\n");
   lwt_str_puts(out, "  graph [rankdir=LR, labelloc=t, fontsize=12, label=\"lockwatch lock-order "
                     "graph: ");
@@ -328,7 +268,7 @@ static void write_dot(lwt_str_t *out, const graph_t *g, size_t nreports) {
     if (clusters) lwt_str_puts(out, "  }\n");
   }
   for (size_t i = 0; i < g->nedges; i++) {
-    const edge_t *e = &g->edges[i];
+    const lwt_gedge_t *e = &g->edges[i];
     lwt_str_printf(out, "  n%zu -> n%zu [label=\"", e->from, e->to);
     for (size_t k = 0; k < e->nlabels; k++) {
       if (k) lwt_str_puts(out, "\\n");
@@ -342,8 +282,7 @@ static void write_dot(lwt_str_t *out, const graph_t *g, size_t nreports) {
   lwt_str_puts(out, "}\n");
 }
 
-/* Frees everything g holds. */
-static void graph_free(graph_t *g) {
+void lwt_graph_free(lwt_graph_t *g) {
   for (size_t i = 0; i < g->nnodes; i++) {
     free(g->nodes[i].id);
     free(g->nodes[i].label);
@@ -356,8 +295,8 @@ static void graph_free(graph_t *g) {
   free(g->edges);
   free(g->pids);
   free(g->programs);
-  strmap_free(&g->node_index);
-  strmap_free(&g->edge_index);
+  lwt_map_free(&g->node_index);
+  lwt_map_free(&g->edge_index);
 }
 
 /* ---- SVG through dot ------------------------------------------------------------------------ */
@@ -526,17 +465,18 @@ int lwt_cmd_graph(int argc, char **argv) {
     lwt_docs_free(&d);
     return LWT_EXIT_ERROR;
   }
-  graph_t g;
+  lwt_graph_t g;
   memset(&g, 0, sizeof g);
-  for (size_t i = 0; i < d.nreports; i++) add_report(&g, &d.reports[i]);
+  for (size_t i = 0; i < d.nreports; i++) lwt_graph_add_report(&g, &d.reports[i], i);
   if (with_suppressed)
-    for (size_t i = 0; i < d.nsuppressed; i++) add_report(&g, &d.suppressed[i]);
+    for (size_t i = 0; i < d.nsuppressed; i++)
+      lwt_graph_add_report(&g, &d.suppressed[i], d.nreports + i);
   lwt_str_t dot = LWT_STR_INIT;
   write_dot(&dot, &g, d.nreports + (with_suppressed ? d.nsuppressed : 0));
   int r = svg ? render_svg(lwt_str_get(&dot), dot.n, out_path)
               : lwt_write_output(out_path, lwt_str_get(&dot), dot.n);
   lwt_str_free(&dot);
-  graph_free(&g);
+  lwt_graph_free(&g);
   lwt_docs_free(&d);
   return r == 0 ? LWT_EXIT_OK : LWT_EXIT_ERROR;
 }

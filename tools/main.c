@@ -18,7 +18,7 @@ static const char main_usage[] =
     "\n"
     "Commands:\n"
     "  run [options] -- PROGRAM [ARGS...]   run a program under lockwatch and check it\n"
-    "  report FILE.json...                  print saved reports as text\n"
+    "  report FILE.json...                  print saved reports as text (--html: as a page)\n"
     "  graph FILE.json...                   draw the lock-order graph (DOT or SVG)\n"
     "  sarif FILE.json...                   convert saved reports to SARIF 2.1.0\n"
     "  merge -o OUT.json FILE.json...       join documents of many runs; report cycles across them\n"

@@ -2,7 +2,7 @@
  * run.c - lockwatch run: runs a program under the preload, with every
  * process it forks or execs, then merges the JSON document each process
  * wrote, prints one line per report and the counts, writes the merged
- * document and SARIF if asked, and exits with a status a CI job can gate on.
+ * document, SARIF and the HTML page if asked, and exits with a status a CI job can gate on.
  *
  * The program gets LD_PRELOAD (the user's own kept, ours appended) and
  * LOCKWATCH_OPTIONS (the user's, then --options, then ours, last one wins):
@@ -332,7 +332,9 @@ static const char run_usage[] =
     "\n"
     "  --json FILE          write every process's reports as one JSON document\n"
     "  --sarif FILE         write the reports as SARIF 2.1.0 (for code scanning)\n"
-    "  --srcroot DIR        with --sarif: paths under DIR become relative to it\n"
+    "  --html FILE          write the reports as one self-contained HTML page\n"
+    "  --srcroot DIR        with --sarif: paths under DIR become relative to it;\n"
+    "                       with --html: relative source paths are read under DIR\n"
     "  --exitcode N         exit status when reports were made (0-255; default 66)\n"
     "  --suppressions FILE  suppression rules, one kind:pattern per line\n"
     "  --options 'k=v:...'  more LOCKWATCH_OPTIONS for the runtime (below)\n"
@@ -350,7 +352,7 @@ static void help_line(const char *line, void *ctx) {
 
 /* What lockwatch run was asked to do. */
 typedef struct run_args {
-  const char *json, *sarif, *srcroot, *suppressions, *options;
+  const char *json, *sarif, *html, *srcroot, *suppressions, *options;
   long exitcode; /* -1: not given */
   char **argv;
 } run_args_t;
@@ -362,6 +364,7 @@ typedef struct run_args {
 static int parse_args(int argc, char **argv, run_args_t *a) {
   static const struct option opts[] = {{"json", required_argument, NULL, 'j'},
                                        {"sarif", required_argument, NULL, 's'},
+                                       {"html", required_argument, NULL, 'H'},
                                        {"srcroot", required_argument, NULL, 'r'},
                                        {"exitcode", required_argument, NULL, 'e'},
                                        {"suppressions", required_argument, NULL, 'S'},
@@ -369,7 +372,7 @@ static int parse_args(int argc, char **argv, run_args_t *a) {
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   int c;
-  *a = (run_args_t){NULL, NULL, NULL, NULL, NULL, -1, NULL};
+  *a = (run_args_t){NULL, NULL, NULL, NULL, NULL, NULL, -1, NULL};
   opterr = 0;
   /* '+': the first word that is not an option is the program; its options are its own. */
   while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
@@ -380,6 +383,7 @@ static int parse_args(int argc, char **argv, run_args_t *a) {
       return -2;
     case 'j': a->json = optarg; break;
     case 's': a->sarif = optarg; break;
+    case 'H': a->html = optarg; break;
     case 'r': a->srcroot = optarg; break;
     case 'S': a->suppressions = optarg; break;
     case 'o': a->options = optarg; break;
@@ -391,10 +395,12 @@ static int parse_args(int argc, char **argv, run_args_t *a) {
     }
   }
   if (optind >= argc) return lwt_usage_error("run", "no program to run");
-  if (a->srcroot && !a->sarif) return lwt_usage_error("run", "--srcroot needs --sarif");
+  if (a->srcroot && !a->sarif && !a->html)
+    return lwt_usage_error("run", "--srcroot needs --sarif or --html");
   if (a->srcroot && !*a->srcroot) return lwt_usage_error("run", "--srcroot is empty");
   if ((a->json && check_writable("--json", a->json)) ||
-      (a->sarif && check_writable("--sarif", a->sarif)))
+      (a->sarif && check_writable("--sarif", a->sarif)) ||
+      (a->html && check_writable("--html", a->html)))
     return LWT_EXIT_USAGE;
   a->argv = argv + optind;
   return 0;
@@ -643,6 +649,15 @@ int lwt_cmd_run(int argc, char **argv) {
     }
     lwt_str_free(&text);
     json_object_put(log);
+  }
+  if (a.html) {
+    /* The page states the status the run ends with (unless the page itself fails). */
+    lwt_str_t from = LWT_STR_INIT;
+    lwt_str_puts(&from, "lockwatch run");
+    if (a.json) lwt_str_printf(&from, " --json %s", a.json);
+    lwt_html_opts_t o = {srcroot, status, why_buf, lwt_str_get(&from)};
+    if (lwt_html_write(&d, a.html, &o) != 0) written = false;
+    lwt_str_free(&from);
   }
   if (!written && status == 0) {
     status = LWT_EXIT_ERROR;

@@ -4,6 +4,7 @@
  * the runtime's writer, and the two must stay alike line for line).
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,7 +123,43 @@ void lwt_text_edge_labels(lwt_str_t *acquired, lwt_str_t *held, json_object *rep
                  mode_note(fl, from_mode), thread);
 }
 
-/* The cycle line, then both stacks of every edge. */
+/* A lock's name as the cycle line shows it: its symbol, else its id. */
+static const char *scenario_name(json_object *report, const char *id) {
+  const char *name = lwt_get_str(lwt_report_lock(report, id), "name");
+  return name ? name : or_q(id);
+}
+
+/* Taken for reading (which the scenario shows only for rwlocks)? */
+static bool read_mode(json_object *report, const char *id, const char *mode) {
+  return str_is(lwt_get_str(lwt_report_lock(report, id), "type"), "rwlock") &&
+         str_is(mode, "read");
+}
+
+void lwt_text_scenario(lwt_str_t *b, json_object *r) {
+  json_object *edges = lwt_get(r, "edges", json_type_array);
+  size_t n = lwt_len(edges);
+  if (n < 2 || n > UINT32_MAX) return;
+  lw_scenario_step_t *steps = lwt_xmalloc(n * sizeof *steps);
+  for (size_t i = 0; i < n; i++) {
+    json_object *e = lwt_at(edges, i);
+    const char *from = lwt_get_str(e, "from"), *to = lwt_get_str(e, "to");
+    steps[i] = (lw_scenario_step_t){or_q(lwt_get_str(e, "thread")), scenario_name(r, from),
+                                    scenario_name(r, to),
+                                    read_mode(r, from, lwt_get_str(e, "from_mode")),
+                                    read_mode(r, to, lwt_get_str(e, "to_mode"))};
+  }
+  lw_buf_t text = LW_BUF_INIT;
+  lw_report_format_scenario(&text, (uint32_t)n, steps);
+  if (text.oom) {
+    lwt_error("out of memory");
+    exit(LWT_EXIT_ERROR);
+  }
+  lwt_str_add(b, lw_buf_str(&text), text.n);
+  lw_buf_free(&text);
+  free(steps);
+}
+
+/* The cycle line, the unsafe scenario, then both stacks of every edge. */
 static void text_inversion(lwt_str_t *b, json_object *r) {
   json_object *edges = lwt_get(r, "edges", json_type_array);
   size_t n = lwt_len(edges);
@@ -133,6 +170,7 @@ static void text_inversion(lwt_str_t *b, json_object *r) {
   }
   lwt_str_printf(b, "%s\n", n ? or_q(lwt_get_str(lwt_at(edges, 0), "from")) : "");
   text_classes(b, r);
+  lwt_text_scenario(b, r);
   for (size_t i = 0; i < n; i++) {
     json_object *e = lwt_at(edges, i);
     lwt_str_t acq = LWT_STR_INIT, held = LWT_STR_INIT;
@@ -154,17 +192,15 @@ static void text_inversion(lwt_str_t *b, json_object *r) {
   }
 }
 
-/* The sentence under the headline, for kinds that are not cycles. */
-static void text_headline(lwt_str_t *b, json_object *r) {
+bool lwt_text_headline(lwt_str_t *b, json_object *r) {
   json_object *events = lwt_get(r, "events", json_type_array);
   json_object *e = lwt_at(events, 0);
   const char *lid = lwt_get_str(e, "lock");
   json_object *l = lwt_report_lock(r, lid);
-  if (!e || !l) return;
+  if (!e || !l) return false;
   const char *kind = lwt_get_str(r, "kind"), *detail = lwt_get_str(r, "detail");
   const char *thread = or_q(lwt_get_str(e, "thread")), *type = or_q(lwt_get_str(l, "type"));
   long long owner = lwt_get_int(r, "owner_tid", 0);
-  lwt_str_puts(b, "  ");
   if (str_is(kind, "double-lock")) {
     lwt_str_printf(b, "Thread %s requests %s %s", thread, type, lid);
     lwt_str_printf(b, "%s, which it already holds", mode_note(l, lwt_get_str(e, "mode")));
@@ -207,7 +243,7 @@ static void text_headline(lwt_str_t *b, json_object *r) {
   } else {
     lwt_str_printf(b, "%s.", kind_title(or_q(kind)));
   }
-  lwt_str_puts(b, "\n");
+  return true;
 }
 
 void lwt_text_event_label(lwt_str_t *b, json_object *r, json_object *e) {
@@ -244,7 +280,9 @@ void lwt_text_report(lwt_str_t *b, const lwt_report_t *rep) {
   if (strcmp(kind, "lock-order-inversion") == 0) {
     text_inversion(b, r);
   } else {
-    text_headline(b, r);
+    lwt_str_t headline = LWT_STR_INIT;
+    if (lwt_text_headline(&headline, r)) lwt_str_printf(b, "  %s\n", lwt_str_get(&headline));
+    lwt_str_free(&headline);
     size_t n = lwt_len(locks);
     if (n) {
       lwt_str_puts(b, n == 1 ? "  Lock: " : "  Locks: ");
@@ -296,20 +334,28 @@ void lwt_text_report(lwt_str_t *b, const lwt_report_t *rep) {
 }
 
 static const char report_usage[] =
-    "usage: lockwatch report [--suppressed] FILE.json...\n"
+    "usage: lockwatch report [--suppressed] [--html FILE [--srcroot DIR]] FILE.json...\n"
     "\n"
     "Prints the reports of lockwatch JSON documents (written with\n"
     "LOCKWATCH_OPTIONS=json_path=... or lockwatch run --json) as the text the\n"
-    "runtime prints on stderr, then one line with the counts.\n"
+    "runtime prints on stderr, then one line with the counts; or writes them\n"
+    "as one HTML page.\n"
     "\n"
     "  --suppressed   also print the reports a suppression rule matched\n"
+    "  --html FILE    write one self-contained HTML page instead (summary, graph,\n"
+    "                 scenarios, stacks with their source lines; '-': standard output)\n"
+    "  --srcroot DIR  with --html: read relative source paths under DIR (default:\n"
+    "                 the working directory)\n"
     "  -h, --help     print this help\n";
 
 int lwt_cmd_report(int argc, char **argv) {
   static const struct option opts[] = {{"suppressed", no_argument, NULL, 's'},
+                                       {"html", required_argument, NULL, 'H'},
+                                       {"srcroot", required_argument, NULL, 'r'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   bool with_suppressed = false;
+  const char *html = NULL, *srcroot_arg = NULL;
   int c;
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -318,13 +364,28 @@ int lwt_cmd_report(int argc, char **argv) {
       return LWT_EXIT_OK;
     }
     if (c == 's') with_suppressed = true;
+    else if (c == 'H') html = optarg;
+    else if (c == 'r') srcroot_arg = optarg;
     else return lwt_bad_option("report", c, argv);
   }
+  if (srcroot_arg && !html) return lwt_usage_error("report", "--srcroot needs --html");
+  if (srcroot_arg && !*srcroot_arg) return lwt_usage_error("report", "--srcroot is empty");
+  if (html && !*html) return lwt_usage_error("report", "--html needs a file name");
   if (optind >= argc) return lwt_usage_error("report", "no JSON file given");
   lwt_docs_t d = LWT_DOCS_INIT;
   if (lwt_docs_load_all(&d, argv + optind, argc - optind) != 0) {
     lwt_docs_free(&d);
     return LWT_EXIT_ERROR;
+  }
+  if (html) {
+    char *srcroot = srcroot_arg ? lwt_srcroot_normalize(srcroot_arg) : NULL;
+    lwt_html_opts_t o = {srcroot, -1, NULL, NULL};
+    int status = LWT_EXIT_ERROR;
+    if (!srcroot_arg || srcroot) status = lwt_html_write(&d, html, &o) == 0 ? LWT_EXIT_OK
+                                                                            : LWT_EXIT_ERROR;
+    free(srcroot);
+    lwt_docs_free(&d);
+    return status;
   }
   lwt_str_t out = LWT_STR_INIT;
   for (size_t i = 0; i < d.nreports; i++) lwt_text_report(&out, &d.reports[i]);

@@ -61,6 +61,22 @@ void lwt_str_printf(lwt_str_t *s, const char *fmt, ...) __attribute__((format(pr
 const char *lwt_str_get(lwt_str_t *s);
 void lwt_str_free(lwt_str_t *s);
 
+/* A map from strings (copied) to indices. */
+typedef struct lwt_map {
+  char **keys;
+  size_t *vals;
+  size_t cap, n;
+} lwt_map_t;
+
+#define LWT_MAP_INIT {NULL, NULL, 0, 0}
+
+/* Returns true and *val if key is in m. */
+bool lwt_map_get(const lwt_map_t *m, const char *key, size_t *val);
+/* Adds key -> val; key must not be in m. */
+void lwt_map_put(lwt_map_t *m, const char *key, size_t val);
+/* Frees the keys and tables of m. */
+void lwt_map_free(lwt_map_t *m);
+
 /* The part of path after its last '/'. */
 const char *lwt_basename(const char *path);
 
@@ -197,10 +213,76 @@ json_object *lwt_report_primary_stack(json_object *report);
 /* The lock with this id ("M3") among the report's locks, or NULL. */
 json_object *lwt_report_lock(json_object *report, const char *id);
 
+/* ---- the lock-order graph of reports (graph.c) -------------------------------------- */
+
+/* A lock of the graph. */
+typedef struct lwt_gnode {
+  long long pid;
+  char *id;             /* "M3" in the first report that named it */
+  char *label;          /* lines separated by '\n'; NULL until the lock's details are known */
+  json_object *lock;    /* the report's lock object the label came from, or NULL */
+  const char *program;  /* of the first report that named it, or NULL */
+  size_t tag, last_tag; /* the tags of the first and the last report that named it */
+  size_t nreports;      /* how many reports name it */
+  bool red;             /* in a cycle */
+} lwt_gnode_t;
+
+/* An order (solid) or a wait (dashed) between two locks, or a re-lock (a loop). */
+typedef struct lwt_gedge {
+  size_t from, to; /* indices of nodes */
+  bool dashed, red;
+  char **labels; /* distinct labels (thread, file:line), each one or more lines */
+  size_t nlabels;
+  size_t tag;  /* the first report that made it */
+  size_t item; /* in that report: the index of the edge (an order) or the event (a wait) */
+  size_t last_tag, nreports;
+} lwt_gedge_t;
+
+typedef struct lwt_graph {
+  lwt_gnode_t *nodes;
+  size_t nnodes, cap_nodes;
+  lwt_gedge_t *edges;
+  size_t nedges, cap_edges;
+  lwt_map_t node_index, edge_index;
+  long long *pids; /* distinct processes, in order of appearance */
+  const char **programs;
+  size_t npids, cap_pids;
+  /*
+   * Set before adding: a lock with a class or a name is one node per program
+   * (the same lock in every run), not one per process.
+   */
+  bool by_name;
+  size_t tag; /* of the report being added */
+} lwt_graph_t;
+
+/*
+ * Adds every lock report r names, and the orders, waits and re-locks its kind
+ * implies (red when they make a cycle); tag is remembered as the report's.
+ * g starts zeroed.
+ */
+void lwt_graph_add_report(lwt_graph_t *g, const lwt_report_t *r, size_t tag);
+
+/* Frees everything g holds. */
+void lwt_graph_free(lwt_graph_t *g);
+
 /* ---- the subcommands and what they share ---------------------------------------- */
 
 /* text.c: the text of one report, as the runtime prints it (docs/report-format.md "Text"). */
 void lwt_text_report(lwt_str_t *out, const lwt_report_t *r);
+
+/*
+ * text.c: the sentence under the headline of a report that is not a cycle
+ * ("Thread T1 requests mutex M1, which it already holds: ..."), without
+ * indent or newline. Returns false, writing nothing, if the report has no
+ * first event naming one of its locks.
+ */
+bool lwt_text_headline(lwt_str_t *out, json_object *report);
+
+/*
+ * text.c: the "possible unsafe locking scenario" of an inversion (nothing for
+ * other reports), as the runtime writes it after the cycle line.
+ */
+void lwt_text_scenario(lwt_str_t *out, json_object *report);
 
 /*
  * text.c: the sentences that label an edge's two stacks ("M2 acquired here
@@ -225,6 +307,21 @@ json_object *lwt_sarif_build(const lwt_docs_t *d, const char *srcroot);
  * to the working directory). Returns NULL after printing why it cannot be.
  */
 char *lwt_srcroot_normalize(const char *srcroot);
+
+/* html.c: what the page needs beyond the documents. */
+typedef struct lwt_html_opts {
+  const char *srcroot;    /* relative source paths are read under it; NULL: the working directory */
+  int status;             /* lockwatch run's exit status, or -1: judged from the reports */
+  const char *status_why; /* why that status (" (exitcode)"), or NULL */
+  const char *from;       /* what made the documents, instead of their paths; or NULL */
+} lwt_html_opts_t;
+
+/*
+ * html.c: writes one self-contained HTML page of every report of d to path
+ * (NULL or "-": standard output), complete or not at all. Returns 0, or -1
+ * after printing why.
+ */
+int lwt_html_write(const lwt_docs_t *d, const char *path, const lwt_html_opts_t *opts);
 
 /*
  * run.c: the preload library lockwatch run would use (caller frees), or NULL

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,4 +186,57 @@ int lwt_write_output(const char *path, const char *data, size_t n) {
 
 void lwt_count(lwt_str_t *out, size_t n, const char *one, const char *many) {
   lwt_str_printf(out, "%zu %s", n, n == 1 ? one : many);
+}
+
+/* ---- a string -> index map ---------------------------------------------------- */
+
+/* FNV-1a of a string. */
+static uint64_t hash_str(const char *s) {
+  uint64_t h = 1469598103934665603ull;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+/* The slot of key: where it is, or where it would go. */
+static size_t map_slot(const lwt_map_t *m, const char *key) {
+  size_t i = (size_t)hash_str(key) & (m->cap - 1);
+  while (m->keys[i] && strcmp(m->keys[i], key) != 0) i = (i + 1) & (m->cap - 1);
+  return i;
+}
+
+bool lwt_map_get(const lwt_map_t *m, const char *key, size_t *val) {
+  if (!m->cap) return false;
+  size_t i = map_slot(m, key);
+  if (!m->keys[i]) return false;
+  *val = m->vals[i];
+  return true;
+}
+
+void lwt_map_put(lwt_map_t *m, const char *key, size_t val) {
+  if ((m->n + 1) * 2 > m->cap) {
+    lwt_map_t big = {NULL, NULL, m->cap ? m->cap * 2 : 64, 0};
+    big.keys = lwt_xmalloc(big.cap * sizeof *big.keys);
+    big.vals = lwt_xmalloc(big.cap * sizeof *big.vals);
+    memset(big.keys, 0, big.cap * sizeof *big.keys);
+    for (size_t i = 0; i < m->cap; i++) {
+      if (!m->keys[i]) continue;
+      size_t j = map_slot(&big, m->keys[i]);
+      big.keys[j] = m->keys[i];
+      big.vals[j] = m->vals[i];
+      big.n++;
+    }
+    free(m->keys);
+    free(m->vals);
+    *m = big;
+  }
+  size_t i = map_slot(m, key);
+  m->keys[i] = lwt_xstrdup(key);
+  m->vals[i] = val;
+  m->n++;
+}
+
+void lwt_map_free(lwt_map_t *m) {
+  for (size_t i = 0; i < m->cap; i++) free(m->keys[i]);
+  free(m->keys);
+  free(m->vals);
 }

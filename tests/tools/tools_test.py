@@ -23,6 +23,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import html_check as hc  # noqa: E402  (beside this file)
+
 SKIP = 77
 INV = "lock-order-inversion"
 TEXT_BLOCK_RE = re.compile(r"^==================\n.*?^==================\n", re.M | re.S)
@@ -1245,6 +1248,276 @@ def case_cpack(ctx):
         expect(p.stdout.strip() == want, f"{field}: expected {want!r}", p)
 
 
+# ---- HTML pages ------------------------------------------------------------------------------
+
+
+def words(node):
+    """The text of a DOM node with its white space collapsed."""
+    return " ".join(node.text().split()) if node is not None else ""
+
+
+def html_report(ctx, name, *args, cwd=None):
+    """lockwatch report --html NAME ARGS...: checks it says nothing; returns the page's path and
+    its DOM (its markup checked: well nested, nothing loaded from outside, links that lead)."""
+    out = ctx.path(name)
+    p = run([ctx.lw, "report", "--html", out] + list(args), cwd=cwd)
+    expect(p.returncode == 0 and p.stdout == "" and p.stderr == "", "report --html", p)
+    return out, page_dom(out)
+
+
+def page_dom(path):
+    with open(path, encoding="utf-8") as f:
+        return hc.check_static(f.read(), os.path.basename(path))
+
+
+def in_browser(path):
+    """The page as Chromium renders it (checked: its script ran, nothing refused), or None if
+    Chromium is not installed (the markup was checked all the same)."""
+    try:
+        chromium = hc.find_chromium()
+    except hc.Skip:
+        return None
+    dom = hc.dump_dom(chromium, path)
+    hc.check_rendered(dom, os.path.basename(path))
+    return dom
+
+
+def verdict(dom):
+    row = [tr for tr in dom.find("table", cls="facts").find_all("tr") if words(tr.find("th")) ==
+           "Verdict"]
+    expect(len(row) == 1, "the summary has one Verdict row")
+    return words(row[0].find("td"))
+
+
+def case_html_empty(ctx):
+    need_bank(ctx)
+    out, page = ctx.path("clean.json"), ctx.path("clean.html")
+    p = lw_run(ctx, "--json", out, "--html", page, "--", ctx.bank, "--variant=ordered")
+    expect_status(p, 0)
+    for path in (page, html_report(ctx, "clean2.html", out)[0]):
+        for dom in filter(None, (page_dom(path), in_browser(path))):
+            text = words(dom.find("body"))
+            expect("No report: lockwatch found nothing wrong in 1 process." in text,
+                   f"{path}: the page must say there is no report")
+            expect(verdict(dom).startswith("PASS"), f"{path}: verdict {verdict(dom)!r}")
+            expect(not dom.find_all("details", cls="report"), f"{path}: no report block")
+            expect(dom.find("svg") is None, f"{path}: no graph without a report")
+    expect(verdict(page_dom(page)) == "PASS lockwatch run exited with status 0: 0 reports fail "
+           "the run.", f"run's verdict: {verdict(page_dom(page))!r}")
+
+
+def case_html_deadlock(ctx):
+    need_bank(ctx)
+    out, page = ctx.path("dl.json"), ctx.path("dl.html")
+    p = lw_run(ctx, "--json", out, "--html", page, "--", ctx.bank, "--deadlock", timeout=80)
+    expect_status(p, 66)
+    doc = load_json(out)
+    dl = [r for r in doc["reports"] if r["kind"] == "deadlock"]
+    expect(len(dl) == 1, f"one deadlock report: {[r['kind'] for r in doc['reports']]}")
+    names = {lk["id"]: lk["name"] for lk in dl[0]["locks"]}
+    want = []
+    for ev in dl[0]["events"]:
+        if ev["what"] == "wait":
+            held = [names[h["lock"]] for h in dl[0]["events"]
+                    if h["what"] == "held" and h["thread"] == ev["thread"]]
+            want.append([ev["thread"], ", ".join(f"lock({n})" for n in held),
+                         f"lock({names[ev['lock']]})"])
+    expect(len(want) == 2, f"two waiting threads in {dl[0]['events']}")
+    num = doc["reports"].index(dl[0]) + 1
+    for dom in filter(None, (page_dom(page), in_browser(page))):
+        expect(verdict(dom).startswith("FAIL lockwatch run exited with status 66"),
+               f"verdict {verdict(dom)!r}")
+        r = dom.by_id(f"r{num}")
+        expect(r is not None and r.attrs.get("data-kind") == "deadlock", "the deadlock report")
+        rows = [[words(c) for c in tr.children if isinstance(c, hc.Node)]
+                for tr in r.find("table", cls="scen").find("tbody").find_all("tr")]
+        expect(rows == want, f"who waits for whom: {rows}, expected {want}")
+        waits = dom.find("svg", cls="graph").find_all("a", cls="wait")
+        expect(len(waits) == 2, f"two dashed waits in the graph, found {len(waits)}")
+        for w in waits:
+            expect(w.find("path").attrs.get("stroke-dasharray"), "a wait is dashed")
+            expect(w.attrs["href"].startswith(f"#r{num}-v"),
+                   f"a wait links to its event: {w.attrs}")
+
+
+def case_html_merged(ctx):
+    need_bank(ctx)
+    out = ctx.path("two.json")
+    script = f"'{ctx.bank}' --variant=naive; '{ctx.bank}' --variant=naive; exit 0"
+    expect_status(lw_run(ctx, "--json", out, "--", "sh", "-c", script), 66)
+    doc = load_json(out)
+    # The same bug in two processes is one report that names the other pid too.
+    rpids = [r["pid"] for r in doc["reports"]]
+    expect(len(rpids) == 1 and len(doc["reports"][0].get("also_in", [])) == 1,
+           f"one report of two processes: {rpids} {doc['reports'][0].get('also_in')}")
+    page, dom = html_report(ctx, "two.html", out)
+    progs = words(dom.find("ul", cls="programs"))
+    expect(re.search(r"/bank \(2 processes\)", progs), f"the programs: {progs!r}")
+    for i, pid in enumerate(rpids):
+        r = dom.by_id(f"r{i + 1}")
+        expect(f"pid {pid}, bank" == words(r.find("span", cls="origin")),
+               f"report {i + 1} names its process {pid}: {words(r.find('summary'))!r}")
+        expect(words(r.find("p", cls="from")).startswith(f"Report 1 of process {pid}: "),
+               f"report {i + 1}: {words(r.find('p', cls='from'))!r}")
+    # One node per lock of the one report.
+    nodes = dom.find("svg", cls="graph").find_all("a", cls="gnode")
+    subs = sorted((n.attrs["data-lock"], words(n.find("text", cls="nsub"))) for n in nodes)
+    expect(subs == [("accounts", f"M1, pid {rpids[0]}"), ("accounts+64", f"M2, pid {rpids[0]}")],
+           f"nodes {subs}")
+    procs = [words(tr.find("td")) for tr in dom.by_id("processes").find("tbody").find_all("tr")]
+    expect(sorted(procs) == sorted(str(p["pid"]) for p in doc["processes"]),
+           f"every process listed: {procs}")
+    # Two documents: each report says which file it came from.
+    a, b = naive_doc(ctx, "a.json"), naive_doc(ctx, "b.json")
+    page2, dom2 = html_report(ctx, "ab.html", "a.json", "b.json", cwd=ctx.tmp)
+    froms = [words(r.find("p", cls="from")) for r in dom2.find_all("details", cls="report")]
+    expect(len(froms) == 2 and froms[0].endswith("(from a.json)") and
+           froms[1].endswith("(from b.json)"), f"origins {froms}")
+    # The filter, driven in the browser: a pid, then a kind unticked.
+    try:
+        chromium = hc.find_chromium()
+    except hc.Skip:
+        return
+    with open(page, encoding="utf-8") as f:
+        text = f.read()
+    drive = ("<script>(function(){var q=document.getElementById('filter-text');"
+             f"q.value='pid {rpids[1]}';q.dispatchEvent(new Event('input'));"
+             "var n1=document.getElementById('filter-count').textContent;"
+             "q.value='';q.dispatchEvent(new Event('input'));"
+             "var k=document.querySelector('#filters input.kind');k.checked=false;"
+             "k.dispatchEvent(new Event('change'));"
+             "document.body.setAttribute('data-filtered',n1+'|'+"
+             "document.getElementById('filter-count').textContent);})();</script></body>")
+    driven = write(ctx, "driven.html", text.replace("</body>", drive))
+    got = hc.dump_dom(chromium, driven).find("body").attrs.get("data-filtered")
+    expect(got == "1 of 2 reports shown|0 of 2 reports shown", f"the filter: {got!r}")
+
+
+def case_html_labelled(ctx):
+    need_bank(ctx)
+    doc = load_json(naive_doc(ctx))
+    lab = json.loads(json.dumps(doc["reports"][0]))
+    lab["labels"] = ["single-thread", "needs-3-threads", {"label": "fresh", "reason": "why not"}]
+    gua = json.loads(json.dumps(doc["reports"][0]))
+    gua["guarded"], gua["guarded_by"] = True, "M7"
+    doc["reports"] = [lab, gua]
+    path = write(ctx, "labelled.json", json.dumps(doc))
+    page, dom = html_report(ctx, "labelled.html", path)
+    sec = dom.by_id("labelled")
+    expect(sec is not None and words(sec.find("h2")) == "Labelled (do not fail the run)",
+           "a Labelled section")
+    expect(len(sec.find_all("details", cls="report")) == 2, "both reports are in it")
+    expect(not dom.by_id("reports").find_all("details", cls="report"), "none among the others")
+    items = [words(li) for li in sec.find_all("li")]
+    for want in ("single-thread: one thread made every order of the cycle",
+                 "needs-3-threads: a deadlock on this cycle needs 3 threads",
+                 "fresh: why not",
+                 "guarded: every order of the cycle was taken while the thread held one same "
+                 "other lock"):
+        expect(any(i.startswith(want) for i in items), f"the label {want!r}: {items}")
+    expect(any("the gate lock is M7" in i for i in items), f"guarded_by: {items}")
+    expect(verdict(dom).startswith("PASS no report fails a run; 2 labelled reports do not"),
+           f"verdict {verdict(dom)!r}")
+    in_browser(page)
+
+
+def case_html_profile(ctx):
+    src = os.path.join(ctx.src, "tests", "tools", "profile_doc.json")
+    page, dom = html_report(ctx, "profile.html", "--srcroot", ctx.src, src)
+    table = dom.by_id("profile").find("table", cls="profile")
+    heads = [words(th) for th in table.find("thead").find_all("th")]
+    expect(heads == ["id", "name", "acquisitions", "contended", "wait_ns", "hold_ns_max",
+                     "created", "note"], f"profile columns {heads}")
+    rows = [[words(td) for td in tr.find_all("td")] for tr in table.find("tbody").find_all("tr")]
+    expect(rows[0] == ["M1", "accounts", "2002", "37", "918000", "52000",
+                       "bank.c:231 in transfer_naive", ""], f"row 1: {rows[0]}")
+    expect(rows[2] == ["M3", "<log & trace>", "12", "", "", "", "", "idle"], f"row 3: {rows[2]}")
+    facts = [(words(tr.find("th")), words(tr.find("td")))
+             for tr in dom.by_id("profile").find("table", cls="facts").find_all("tr")]
+    expect(facts == [("clock", "monotonic"), ("threshold_ns", "1000")], f"profile facts {facts}")
+    locks = dom.by_id("r1").find("table", cls="locks")
+    heads = [words(th) for th in locks.find("thead").find_all("th")]
+    expect(heads == ["lock", "name", "type", "address", "class", "instances", "created at"],
+           f"lock columns {heads}")
+    # Relative paths are read under --srcroot: the source lines are there.
+    hit = dom.by_id("r1-e0").find("span", cls="hit")
+    expect(hit is not None and "LW:naive-second" in words(hit), "the source of demos/bank.c:235")
+    # Without --srcroot, from the working directory: elsewhere, no source.
+    _, dom2 = html_report(ctx, "profile2.html", src, cwd=ctx.tmp)
+    expect(dom2.find("pre", cls="src") is None, "no source lines where the file is not")
+    in_browser(page)
+
+
+def case_html_escape(ctx):
+    evil = "<script>alert(1)</script>\"' onmouseover=x &amp; \u00e9\u2603"
+    src = write(ctx, "evil.c", "int a;\n" * 5 + "lock(&m); /* </pre><b>x</b> & \x01 */\n" +
+                "int b;\n" * 5)
+    with open(src, "ab") as f:
+        f.write(b"bad utf-8: \xff\xfe\n")
+    frame = {"function": evil, "file": "evil.c", "line": 6, "module": "/x/" + evil,
+             "offset": "0x1"}
+    lock = {"id": "M1", "address": "0x1", "type": "mutex", "name": evil, "created": [frame],
+            evil: evil}
+    rep = {"id": 1, "kind": "double-lock", "summary": evil, "detail": "blocks-forever",
+           "locks": [lock], "edges": [],
+           "events": [{"what": "lock", "thread": "T0", "lock": "M1", "mode": "write",
+                       "stack": [frame]}],
+           "threads": [], "labels": [evil], evil: [evil]}
+    doc = {"tool": "lockwatch", "version": "0.1.0", "pid": 1, "program": evil, "argv": [evil],
+           "reports": [rep], "suppressed": [], "stats": {}}
+    path = write(ctx, "evil.json", json.dumps(doc))
+    page, dom = html_report(ctx, "evil.html", path, cwd=ctx.tmp)
+    expect(len(dom.find_all("script")) == 2, "no script but the page's own two")
+    expect(all(not k.startswith("on") for n in dom.walk() for k in n.attrs),
+           "no event handler attribute")
+    expect(words(dom.by_id("r1").find("code", cls="fn")) == " ".join(evil.split()),
+           "the function name shows as text")
+    pre = words(dom.find("pre", cls="src"))
+    expect("</pre><b>x</b> & \ufffd" in pre, f"the source line shows as text: {pre!r}")
+    with open(page, "rb") as f:
+        data = f.read()
+    data.decode("utf-8")  # raises if the page is not UTF-8
+    expect(b"\xff" not in data and b"\x01" not in data, "no invalid byte in the page")
+    in_browser(page)
+
+
+def case_html_bad_input(ctx):
+    need_bank(ctx)
+    good = naive_doc(ctx)
+    with open(good, encoding="utf-8") as f:
+        text = f.read()
+    trunc = write(ctx, "trunc.json", text[:len(text) // 2])
+    foreign = write(ctx, "foreign.json", json.dumps({"version": 2, "runs": []}))
+    keep = write(ctx, "keep.html", "old page\n")
+    for path, needle in ((trunc, "truncated JSON"), (foreign, "not a lockwatch report document")):
+        for out in (ctx.path("new.html"), keep):
+            p = run([ctx.lw, "report", "--html", out, path])
+            expect_one_error_line(p, os.path.basename(path), needle, status=1)
+            expect(p.stdout == "", "nothing on stdout", p)
+        expect(not os.path.exists(ctx.path("new.html")), "no page from a bad document")
+        with open(keep) as f:
+            expect(f.read() == "old page\n", "an existing page is left as it was")
+        p = run([ctx.lw, "report", "--html", ctx.path("new.html"), good, path])
+        expect_one_error_line(p, os.path.basename(path), status=1)
+        expect(not os.path.exists(ctx.path("new.html")), "no page when one document is bad")
+    leftovers = [f for f in os.listdir(ctx.tmp) if ".tmp." in f]
+    expect(not leftovers, f"temporary files left: {leftovers}")
+    p = run([ctx.lw, "report", "--html", ctx.path("nodir/x.html"), good])
+    expect_one_error_line(p, "nodir/x.html", status=1)
+    for args, needle in ((["--srcroot", ".", good], "--srcroot needs --html"),
+                         (["--html", "", good], "--html needs a file name"),
+                         (["--html", ctx.path("x.html"), "--srcroot", "", good],
+                          "--srcroot is empty"),
+                         (["--html"], "'--html' needs a value")):
+        p = run([ctx.lw, "report"] + args)
+        expect_one_error_line(p, needle, status=2)
+    p = lw_run(ctx, "--html", ctx.path("nodir/x.html"), "--", ctx.bank)
+    expect_one_error_line(p, "--html", "nodir", status=2)
+    # A page to standard output.
+    p = run([ctx.lw, "report", "--html", "-", good])
+    expect(p.returncode == 0 and p.stdout.startswith("<!DOCTYPE html>"), "--html -", p)
+
+
 CASES = {
     "cli": case_cli,
     "manpage": case_manpage,
@@ -1265,6 +1538,13 @@ CASES = {
     "run.outputs": case_run_outputs,
     "report.text": case_report_text,
     "report.multi": case_report_multi,
+    "html.empty": case_html_empty,
+    "html.deadlock": case_html_deadlock,
+    "html.merged": case_html_merged,
+    "html.labelled": case_html_labelled,
+    "html.profile": case_html_profile,
+    "html.escape": case_html_escape,
+    "html.bad_input": case_html_bad_input,
     "graph.dot": case_graph_dot,
     "graph.svg": case_graph_svg,
     "graph.no_dot": case_graph_no_dot,
@@ -1305,7 +1585,7 @@ def main():
     except Skip as e:
         print(f"SKIP {args.case}: {e}")
         return SKIP
-    except Failure as e:
+    except (Failure, hc.Failure) as e:
         print(f"FAIL {args.case}: {e}")
         print(f"(files kept in {tmp})")
         return 1

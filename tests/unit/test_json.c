@@ -599,11 +599,56 @@ START_TEST(test_report_text) {
   ck_assert_msg(strstr(t, "M1 acquired here while holding M2 for reading in thread T1:") != NULL,
                 "%s", t);
   ck_assert_msg(strstr(t, "(thread T2 also took M2 while holding M1)") != NULL, "%s", t);
+  /* The scenario follows the cycle line; M2 is an rwlock taken for reading. */
+  static const char scenario[] =
+      " => M1\n"
+      "\n"
+      "  Possible unsafe locking scenario:\n"
+      "\n"
+      "        T0                           T1\n"
+      "        ----                         ----\n"
+      "        lock(lw_test_accounts+64)\n"
+      "                                     rlock(M2)\n"
+      "                                     lock(lw_test_accounts+64)\n"
+      "        rlock(M2)\n"
+      "\n"
+      "        *** DEADLOCK ***\n"
+      "\n"
+      "  M2 acquired for reading here";
+  ck_assert_msg(strstr(t, scenario) != NULL, "%s", t);
   ck_assert_msg(strstr(t, "<no stack>") != NULL, "%s", t);
   ck_assert_msg(strstr(t, "  SUMMARY: lockwatch: lock-order-inversion") != NULL, "%s", t);
   ck_assert_uint_eq(t[strlen(t) - 1], '\n');
   lw_buf_free(&b);
   lw_report_free(r);
+}
+END_TEST
+
+START_TEST(test_report_scenario_rows) {
+  /* Three locks: one row per thread; a thread named twice gets the note. */
+  lw_scenario_step_t steps[] = {{"T1", "a", "bb", false, false},
+                                {"T12", "bb", "c", false, true},
+                                {"T1", "c", "a", true, false}};
+  lw_buf_t b = LW_BUF_INIT;
+  lw_report_format_scenario(&b, 3, steps);
+  ck_assert_str_eq(lw_buf_str(&b),
+                   "\n"
+                   "  Possible unsafe locking scenario (3 threads, each holding its first lock "
+                   "and waiting for its second):\n"
+                   "\n"
+                   "        T1:  lock(a)  ... lock(bb)\n"
+                   "        T12: lock(bb) ... rlock(c)\n"
+                   "        T1:  rlock(c) ... lock(a)\n"
+                   "\n"
+                   "        (one thread took more than one of these orders, at different times: "
+                   "threads running this code at once can deadlock)\n"
+                   "\n"
+                   "        *** DEADLOCK ***\n");
+  lw_buf_free(&b);
+  /* Fewer than two steps: nothing. */
+  lw_report_format_scenario(&b, 1, steps);
+  ck_assert_str_eq(lw_buf_str(&b), "");
+  lw_buf_free(&b);
 }
 END_TEST
 
@@ -649,6 +694,7 @@ static Suite *json_suite(void) {
   tcase_add_test(tc, test_report_json_document);
   tcase_add_test(tc, test_report_json_no_reports);
   tcase_add_test(tc, test_report_text);
+  tcase_add_test(tc, test_report_scenario_rows);
   tcase_add_test(tc, test_report_new_zeroed);
   tcase_set_timeout(tc, 60); /* symbolization loads libdw */
   suite_add_tcase(s, tc);
