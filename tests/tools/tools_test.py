@@ -1378,10 +1378,11 @@ def case_html_merged(ctx):
         chromium = hc.find_chromium()
     except hc.Skip:
         return
-    with open(page, encoding="utf-8") as f:
+    with open(page2, encoding="utf-8") as f:
         text = f.read()
+    pid_b = load_json(b)["reports"][0]["pid"]
     drive = ("<script>(function(){var q=document.getElementById('filter-text');"
-             f"q.value='pid {rpids[1]}';q.dispatchEvent(new Event('input'));"
+             f"q.value='pid {pid_b}';q.dispatchEvent(new Event('input'));"
              "var n1=document.getElementById('filter-count').textContent;"
              "q.value='';q.dispatchEvent(new Event('input'));"
              "var k=document.querySelector('#filters input.kind');k.checked=false;"
