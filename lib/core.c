@@ -7,6 +7,7 @@
 #include "core.h"
 #include "core_internal.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <stddef.h>
@@ -28,6 +29,7 @@
 static lw_graph_t graph;
 static uint64_t graph_ns; /* time spent adding edges and searching cycles; under graph.lock */
 static void release_witness(lw_witness_t *w);
+static void after_report(void);
 static lw_u64map_t seen_cycles; /* signatures of reported cycles; under graph.lock */
 static _Atomic int finished;
 const char *lw_core_caveat;
@@ -47,6 +49,7 @@ void lw_core_init(void) {
   lw_graph_init(&graph);
   lw_graph_witness_release = release_witness;
   lw_u64map_init(&seen_cycles, false);
+  lw_report_after_submit = after_report;
 }
 
 lw_thread_t *lw_core_thread(void) {
@@ -514,18 +517,23 @@ void lw_core_capture_program(void) {
   program_argv = command_line();
 }
 
-static void write_json(const lw_report_t *reports) {
-  char path[4096], err[4400];
+/* Renders the JSON document of the run as it stands into b (b->oom on failure). */
+static void render_json(lw_buf_t *b, const lw_report_t *reports) {
   lw_run_info_t run;
   if (!program_argv) lw_core_capture_program();
   run.pid = (int)getpid();
   run.program = program_path;
   run.argv = program_argv;
   lw_core_stats(&run.stats);
-  lw_buf_t b = LW_BUF_INIT;
   uint32_t ns;
   const lw_report_t *suppressed = lw_report_suppressed(&ns);
-  lw_report_format_json(&b, reports, suppressed, &run);
+  lw_report_format_json(b, reports, suppressed, &run);
+}
+
+static void write_json(const lw_report_t *reports) {
+  char path[4096], err[4400];
+  lw_buf_t b = LW_BUF_INIT;
+  render_json(&b, reports);
   lw_output_expand(lw_opt.json_path, path, sizeof path);
   if (b.oom) {
     lw_output_message("out of memory while writing the JSON report");
@@ -535,6 +543,69 @@ static void write_json(const lw_report_t *reports) {
     lw_output_stderr(lw_buf_str(&b), b.n);
   }
   lw_buf_free(&b);
+}
+
+/* ---- the document, ready for a signal that ends the process -------------- */
+
+/* The JSON document rendered after the last report, with where it goes. */
+struct prepared_doc {
+  size_t size; /* of this allocation */
+  size_t n;
+  pid_t pid;
+  char path[4096], tmp[4200];
+  char data[];
+};
+static struct prepared_doc *_Atomic prepared;
+static _Atomic int doc_writers; /* lw_core_write_json_now calls begun: no document is freed then */
+static lw_ilock_t prepare_lock = LW_ILOCK_INIT;
+void (*lw_core_on_report)(void);
+
+void lw_core_json_prepare(void) {
+  if (!lw_opt.json_path || !lw_opt.json_path[0] || atomic_load(&finished)) return;
+  lw_ilock_acquire(&prepare_lock);
+  uint32_t n;
+  const lw_report_t *reports = lw_report_stored(&n);
+  lw_buf_t b = LW_BUF_INIT;
+  render_json(&b, reports);
+  struct prepared_doc *d = NULL;
+  size_t size = sizeof *d + b.n;
+  if (!b.oom && (d = lw_alloc(size))) {
+    d->size = size;
+    d->n = b.n;
+    d->pid = getpid();
+    lw_output_expand(lw_opt.json_path, d->path, sizeof d->path);
+    snprintf(d->tmp, sizeof d->tmp, "%s.tmp.%d", d->path, (int)d->pid);
+    memcpy(d->data, lw_buf_str(&b), b.n);
+    struct prepared_doc *old = atomic_exchange(&prepared, d);
+    if (old && atomic_load(&doc_writers) == 0) lw_free(old, old->size);
+  }
+  lw_buf_free(&b);
+  lw_ilock_release(&prepare_lock);
+}
+
+bool lw_core_write_json_now(void) {
+  atomic_fetch_add(&doc_writers, 1); /* never decremented: the process is ending */
+  struct prepared_doc *d = atomic_load(&prepared);
+  if (!d || atomic_load(&finished) || d->pid != getpid()) return false;
+  int saved = errno;
+  int fd = open(d->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  bool ok = fd >= 0;
+  for (size_t done = 0; ok && done < d->n;) {
+    ssize_t w = write(fd, d->data + done, d->n - done);
+    if (w < 0 && errno == EINTR) continue;
+    ok = w > 0;
+    if (ok) done += (size_t)w;
+  }
+  if (fd >= 0 && close(fd) != 0) ok = false;
+  if (ok) ok = rename(d->tmp, d->path) == 0;
+  if (!ok && fd >= 0) unlink(d->tmp);
+  errno = saved;
+  return ok;
+}
+
+static void after_report(void) {
+  lw_core_json_prepare();
+  if (lw_core_on_report) lw_core_on_report();
 }
 
 int lw_core_finish(int status, bool status_known) {
@@ -617,5 +688,7 @@ void lw_core_fork_child(void) {
   lw_thread_fork_child();
   lw_output_fork_child();
   lw_report_fork_child(); /* the parent's reports are the parent's */
+  lw_ilock_reset(&prepare_lock);
+  atomic_store(&prepared, NULL); /* and so is their document */
   lw_symbolize_fork_child();
 }

@@ -155,6 +155,25 @@ void lw_core_stats(lw_stats_t *s);
 int lw_core_finish(int status, bool status_known);
 
 /*
+ * Renders the JSON document of the run as it stands (reports so far, stats
+ * now) and keeps it, with its path, for lw_core_write_json_now. Called after
+ * every report, outside any signal handler; does nothing without json_path
+ * or once lw_core_finish ran.
+ */
+void lw_core_json_prepare(void);
+
+/*
+ * Async-signal-safe (open, write, close, rename): writes the document last
+ * prepared, for a process about to die of a signal. Returns false when
+ * there is none (no report), it belongs to another process (a fork or
+ * vfork child), lw_core_finish already wrote it, or the write failed.
+ */
+bool lw_core_write_json_now(void);
+
+/* Called after each report once its document is prepared (set by the preload; may be NULL). */
+extern void (*lw_core_on_report)(void);
+
+/*
  * A caveat printed after the summary at exit when anything was reported
  * (NULL: none). Set at start-up by the preload.
  */

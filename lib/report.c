@@ -99,6 +99,7 @@ void lw_report_free(lw_report_t *r) {
 
 lw_report_sink_fn lw_report_sink = lw_report_default_sink;
 void (*lw_report_halt)(void);
+void (*lw_report_after_submit)(void);
 
 static lw_ilock_t store_lock = LW_ILOCK_INIT;
 static lw_u64map_t signatures; /* under store_lock */
@@ -122,6 +123,7 @@ bool lw_report_submit(lw_report_t *r) {
   r->suppressed_by = lw_suppress_count() ? lw_suppress_match(r) : NULL;
   bool reported = r->suppressed_by == NULL;
   lw_report_sink(r);
+  if (lw_report_after_submit) lw_report_after_submit();
   lw_alloc_unlimited = unlimited;
   return reported;
 }

@@ -172,9 +172,10 @@ static int high_fd(int fd) {
 }
 
 /* Starts the dump thread (detached: it never keeps the process alive). */
+static const int dump_signals[] = {0, SIGUSR1, SIGUSR2, SIGHUP, SIGQUIT, SIGWINCH, SIGPWR};
+
 static void start_dump_thread(void) {
-  static const int signals[] = {0, SIGUSR1, SIGUSR2, SIGHUP, SIGQUIT, SIGWINCH, SIGPWR};
-  int sig = signals[lw_opt.dump_signal];
+  int sig = dump_signals[lw_opt.dump_signal];
   if (!sig) return;
   if (dump_fd_ours(dump_pipe[0])) close(dump_pipe[0]);
   if (dump_fd_ours(dump_pipe[1])) close(dump_pipe[1]);
@@ -349,6 +350,7 @@ __attribute__((constructor)) static void lockwatch_init(void) {
   at_quick_exit(quick_exit_handler);
   pthread_atfork(lw_core_fork_prepare, lw_core_fork_parent, fork_child);
   start_dump_thread();
+  lw_preload_signals_init(dump_signals[lw_opt.dump_signal]);
   lw_thread_t *t = lw_core_thread();
   (void)t; /* the main thread keeps its state until exit */
   lw_preload_pid = getpid();
