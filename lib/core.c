@@ -252,6 +252,40 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
 
 /* ---- acquisitions -------------------------------------------------------- */
 
+/* How to read each type of lock's state, from the preload (NULL: not known). */
+static lw_state_fn state_fns[LW_TYPE_COUNT];
+
+void lw_core_set_state_fn(unsigned type, lw_state_fn fn) {
+  if (type < LW_TYPE_COUNT) state_fns[type] = fn;
+}
+
+/*
+ * Does the lock at addr, which t's held stack says t holds, hold still by
+ * its own memory? False only when the memory says unlocked or held by
+ * another thread; true when it cannot tell.
+ */
+static bool still_locked(const lw_thread_t *t, uintptr_t addr, unsigned type) {
+  lw_state_fn fn = type < LW_TYPE_COUNT ? state_fns[type] : NULL;
+  if (!fn) return true;
+  lw_lockstate_t st = fn(addr, t->tid);
+  return st.owner != LW_OWNER_NONE && st.owner != LW_OWNER_OTHER;
+}
+
+/* Removes entry i of t's held stack, whatever its count. */
+static void held_remove(lw_thread_t *t, uint32_t i) {
+  lw_held_t *h = &t->held[i];
+  lw_hset_unref(h->set);
+  memmove(h, h + 1, (t->nheld - 1 - i) * sizeof *h);
+  t->nheld--;
+  for (uint32_t j = i; j < t->nheld; j++) {
+    lw_held_t *e = &t->held[j];
+    lw_hset_unref(e->set); /* its prefix changed */
+    e->set = NULL;
+    if (i > 0) e->flags |= LW_HELD_REBRIDGE; /* locks below the gap lost their path to it */
+    e->chain = lw_chain_step(j ? t->held[j - 1].chain : 0, e->id, e->mode, e->flags);
+  }
+}
+
 lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, lw_kind_fn kind,
                              uintptr_t pc, uint64_t *id) {
   if (addr < 4096) return NULL; /* not a lock: the real call will fail or fault, untracked */
@@ -277,6 +311,22 @@ void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type
     if (h->foreign != atomic_load_explicit(&a->rec->foreign_unlocks, memory_order_relaxed)) {
       /* another thread unlocked it for us (reported then): we no longer hold it */
       lw_release(t, addr, type, NULL, pc);
+      break;
+    }
+    if (!still_locked(t, addr, type)) {
+      /*
+       * Held by us, yet its memory says unlocked (or another thread's): a new
+       * lock at the address of one we abandoned locked (a mutex on the stack
+       * of a function that returned holding it). Not a self-deadlock: the old
+       * identity ends, this acquisition is of a new lock.
+       */
+      lw__report_abandoned(t, a, h);
+      held_remove(t, i);
+      retire(addr);
+      a->rec = lw__record_for(t, addr, type, kind, a->pc, &a->id);
+      if (!a->rec) return;
+      t->lcache[lw_lcache_index(addr, t->lcache_mask)] =
+          (lw_lcache_t){addr, a->rec, a->id, a->pc, 0, a->stack, (uint8_t)type};
       break;
     }
     if ((a->rec->kind & LW_KIND_RECURSIVE) ||
@@ -324,16 +374,7 @@ bool lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn
       h->count--;
       return false;
     }
-    lw_hset_unref(h->set);
-    memmove(h, h + 1, (t->nheld - 1 - i) * sizeof *h);
-    t->nheld--;
-    for (uint32_t j = i; j < t->nheld; j++) {
-      lw_held_t *e = &t->held[j];
-      lw_hset_unref(e->set); /* its prefix changed */
-      e->set = NULL;
-      if (i > 0) e->flags |= LW_HELD_REBRIDGE; /* locks below the gap lost their path to it */
-      e->chain = lw_chain_step(j ? t->held[j - 1].chain : 0, e->id, e->mode, e->flags);
-    }
+    held_remove(t, i);
     return false;
   }
   if (!state) return false;

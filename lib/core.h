@@ -31,6 +31,13 @@ typedef struct lw_acq {
 /* Prepares the graph; call once after the options are set. */
 void lw_core_init(void);
 
+/*
+ * Tells the core how to read the state of locks of a type (who holds it),
+ * for telling a real re-lock from a new lock at the address of one the
+ * thread abandoned locked. Without it, a re-lock is taken at its word.
+ */
+void lw_core_set_state_fn(unsigned type, lw_state_fn fn);
+
 /* Remembers the program's path and command line for the JSON document (at start-up, and in an exec'd child). */
 void lw_core_capture_program(void);
 

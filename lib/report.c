@@ -21,6 +21,7 @@ static const char *const kind_names[LW_REPORT_KIND_COUNT][2] = {
     [LW_REPORT_COND_WAIT_UNHELD] = {"cond-wait-unheld", "a condition variable is misused"},
     [LW_REPORT_DEADLOCK] = {"deadlock", "threads wait for each other forever"},
     [LW_REPORT_STALL] = {"stall", "a thread waits long for a lock"},
+    [LW_REPORT_LOCK_ABANDONED] = {"lock-abandoned", "a held lock's memory holds a new lock"},
 };
 
 const char *lw_report_kind_name(unsigned kind) {

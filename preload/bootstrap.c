@@ -343,6 +343,10 @@ __attribute__((constructor)) static void lockwatch_init(void) {
     dl_iterate_phdr(find_self, self.dli_fbase);
   lw_stack_warm_up();
   lw_core_init();
+  lw_core_set_state_fn(LW_TYPE_MUTEX, lw_mutex_state);
+  lw_core_set_state_fn(LW_TYPE_C11, lw_mutex_state);
+  lw_core_set_state_fn(LW_TYPE_RWLOCK, lw_rwlock_state);
+  lw_core_set_state_fn(LW_TYPE_SPIN, lw_spin_state);
   lw_core_capture_program();
   lw_report_halt = halt_now;
   pthread_key_create(&thread_key, thread_key_destructor);
