@@ -66,7 +66,7 @@ lw_thread_t *lw_core_thread_start(uint32_t seq) { return lw_tls_self = lw_thread
 
 void lw_core_thread_exit(lw_thread_t *t) {
   if (t->nheld) lw__report_exit_holding(t);
-  for (uint32_t i = 0; i < t->nheld; i++) lw_hset_unref(t->held[i].set);
+  lw_held_clear(t);
   if (lw_tls_self == t) lw_tls_self = NULL;
   lw_thread_release(t);
 }
@@ -101,9 +101,8 @@ void lw_lock_created(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kin
 
 void lw_lock_destroy_check(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
                            uintptr_t pc) {
-  const lw_held_t *mine = NULL;
-  for (uint32_t i = t->nheld; i-- > 0 && !mine;)
-    if (t->held[i].addr == addr) mine = &t->held[i];
+  uint32_t i = lw_held_find(t, addr);
+  const lw_held_t *mine = i == LW_HELD_NONE ? NULL : &t->held[i];
   lw_lockstate_t st = {LW_OWNER_UNKNOWN, 0};
   if (state) st = state(addr, t->tid);
   if (mine || st.owner == LW_OWNER_SELF || st.owner == LW_OWNER_OTHER || st.owner == LW_OWNER_HELD)
@@ -185,20 +184,41 @@ static lw_report_t *cycle_report(const lw_cycle_t *c) {
     r->edges[k].w = *w;
     r->edges[k].w.held_set = 0;
     r->edges[k].other_thread = s->edge->other_thread;
-    if (held && (r->edges[k].held_ids = lw_alloc(held->size * sizeof(uint64_t))))
-      r->edges[k].nheld_ids = lw_hset_ids(held, r->edges[k].held_ids, held->size);
+    uint32_t nids = held && held->size > w->held_skip ? held->size - w->held_skip : 0;
+    if (nids && (r->edges[k].held_ids = lw_alloc(held->size * sizeof(uint64_t)))) {
+      lw_hset_ids(held, r->edges[k].held_ids, held->size);
+      memmove(r->edges[k].held_ids, r->edges[k].held_ids + w->held_skip, nids * sizeof(uint64_t));
+      r->edges[k].nheld_ids = nids;
+    }
   }
   r->closing_edge = (c->n - start) % c->n;
   return r;
 }
 
-/* The set of every lock t holds, with a reference for the caller (NULL on OOM). */
-static lw_hset_t *held_set(lw_thread_t *t) {
-  for (uint32_t i = 0; i < t->nheld; i++) {
+/*
+ * The set of every lock t holds, with a reference for the caller (NULL on
+ * OOM), and in *skip the number of its oldest locks no longer held. Sets are
+ * made from t->sets_from up only: below, each entry's set is still right,
+ * except that it may keep locks released from the bottom of the stack as
+ * its oldest ones (so a release from the bottom costs nothing here).
+ */
+static lw_hset_t *held_set(lw_thread_t *t, uint32_t *skip) {
+  *skip = 0;
+  if (!t->nheld) return NULL;
+  for (uint32_t i = t->sets_from; i < t->nheld; i++) {
     lw_held_t *h = &t->held[i];
-    if (!h->set && !(h->set = lw_hset_push(i ? t->held[i - 1].set : NULL, h->id))) return NULL;
+    if (!h->addr) continue;
+    lw_hset_unref(h->set);
+    h->set = lw_hset_push(h->below == LW_HELD_NONE ? NULL : t->held[h->below].set, h->id);
+    if (!h->set) {
+      t->sets_from = i;
+      return NULL;
+    }
   }
-  return t->nheld ? lw_hset_ref(t->held[t->nheld - 1].set) : NULL;
+  t->sets_from = t->nheld;
+  lw_hset_t *top = t->held[t->nheld - 1].set;
+  *skip = top->size - lw_held_live(t);
+  return lw_hset_ref(top);
 }
 
 static void release_witness(lw_witness_t *w) { lw_hset_unref((lw_hset_t *)w->held_set); }
@@ -209,20 +229,21 @@ static void release_witness(lw_witness_t *w) { lw_hset_unref((lw_hset_t *)w->hel
  * acquisition), skipping orders this thread published before.
  */
 static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
-  uint32_t stack_to = 0;
+  uint32_t stack_to = 0, skip = 0;
   lw_hset_t *set = NULL;
   bool prepared = false;
-  for (uint32_t i = t->nheld; i-- > 0;) {
+  for (uint32_t i = t->nheld ? t->nheld - 1 : LW_HELD_NONE; i != LW_HELD_NONE;
+       i = t->held[i].below) {
     lw_held_t *h = &t->held[i];
     unsigned pair = LW_PAIR(h->mode, a->mode);
     bool stale = h->foreign != atomic_load_explicit(&h->rec->foreign_unlocks, memory_order_relaxed);
     if (h->id != a->id && !stale && !lw_thread_has_edge(t, h->id, a->id, pair)) {
       if (!prepared) {
         stack_to = lw_stack_capture(&lw_stacks, (int)lw_opt.stack_depth);
-        set = held_set(t);
+        set = held_set(t, &skip);
         prepared = true;
       }
-      lw_witness_t w = {t->seq, h->stack, stack_to, (uintptr_t)lw_hset_ref(set)};
+      lw_witness_t w = {t->seq, h->stack, stack_to, skip, (uintptr_t)lw_hset_ref(set)};
       lw_cycle_t cycle;
       lw_report_t *rep = NULL;
       int r = LW_EDGE_ERROR;
@@ -245,7 +266,7 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
       if (r != LW_EDGE_ERROR) lw_thread_add_edge(t, h->id, a->id, pair);
       if (rep) lw_report_submit(rep);
     }
-    if (!(h->flags & (LW_ACQ_TRY | LW_HELD_REBRIDGE)) && h->mode == LW_MODE_WRITE) break;
+    if (lw_held_stops(h->mode, h->flags)) break;
   }
   lw_hset_unref(set);
 }
@@ -271,20 +292,6 @@ static bool still_locked(const lw_thread_t *t, uintptr_t addr, unsigned type) {
   return st.owner != LW_OWNER_NONE && st.owner != LW_OWNER_OTHER;
 }
 
-/* Removes entry i of t's held stack, whatever its count. */
-static void held_remove(lw_thread_t *t, uint32_t i) {
-  lw_held_t *h = &t->held[i];
-  lw_hset_unref(h->set);
-  memmove(h, h + 1, (t->nheld - 1 - i) * sizeof *h);
-  t->nheld--;
-  for (uint32_t j = i; j < t->nheld; j++) {
-    lw_held_t *e = &t->held[j];
-    lw_hset_unref(e->set); /* its prefix changed */
-    e->set = NULL;
-    if (i > 0) e->flags |= LW_HELD_REBRIDGE; /* locks below the gap lost their path to it */
-    e->chain = lw_chain_step(j ? t->held[j - 1].chain : 0, e->id, e->mode, e->flags);
-  }
-}
 
 lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, lw_kind_fn kind,
                              uintptr_t pc, uint64_t *id) {
@@ -304,9 +311,8 @@ void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type
   t->lcache[lw_lcache_index(addr, t->lcache_mask)] =
       (lw_lcache_t){addr, a->rec, a->id, a->pc, 0, a->stack, (uint8_t)type};
   t->scache[lw_scache_index(a->pc)] = (lw_scache_t){a->pc, a->stack};
-  for (uint32_t i = t->nheld; i-- > 0;) {
+  for (uint32_t i = lw_held_find(t, addr); i != LW_HELD_NONE; i = LW_HELD_NONE) {
     const lw_held_t *h = &t->held[i];
-    if (h->addr != addr) continue;
     if (h->id != a->id) break;
     if (h->foreign != atomic_load_explicit(&a->rec->foreign_unlocks, memory_order_relaxed)) {
       /* another thread unlocked it for us (reported then): we no longer hold it */
@@ -321,7 +327,7 @@ void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type
        * identity ends, this acquisition is of a new lock.
        */
       lw__report_abandoned(t, a, h);
-      held_remove(t, i);
+      lw_held_remove(t, i);
       retire(addr);
       a->rec = lw__record_for(t, addr, type, kind, a->pc, &a->id);
       if (!a->rec) return;
@@ -351,30 +357,25 @@ void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type
 
 void lw__after_slow(lw_thread_t *t, const lw_acq_t *a) {
   if (a->relock) {
-    for (uint32_t i = t->nheld; i-- > 0;)
-      if (t->held[i].addr == a->addr) {
-        t->held[i].count++;
-        return;
-      }
+    uint32_t i = lw_held_find(t, a->addr);
+    if (i != LW_HELD_NONE) {
+      t->held[i].count++;
+      return;
+    }
   }
-  if (!lw_thread_reserve_held(t)) return;
-  uint64_t prev = t->nheld ? t->held[t->nheld - 1].chain : 0;
-  t->held[t->nheld++] = (lw_held_t){
-      a->addr, a->rec, a->id, lw_chain_step(prev, a->id, a->mode, a->flags), a->stack, 1,
-      atomic_load_explicit(&a->rec->foreign_unlocks, memory_order_relaxed), NULL, a->mode,
-      a->flags, a->type};
+  lw_held_t e = {.addr = a->addr, .rec = a->rec, .id = a->id, .stack = a->stack, .count = 1,
+                 .foreign = atomic_load_explicit(&a->rec->foreign_unlocks, memory_order_relaxed),
+                 .mode = a->mode, .flags = a->flags, .type = a->type};
+  (void)lw_held_push(t, &e);
 }
 
 bool lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
                       uintptr_t pc) {
-  for (uint32_t i = t->nheld; i-- > 0;) {
+  uint32_t i = lw_held_find(t, addr);
+  if (i != LW_HELD_NONE) {
     lw_held_t *h = &t->held[i];
-    if (h->addr != addr) continue;
-    if (h->count > 1) {
-      h->count--;
-      return false;
-    }
-    held_remove(t, i);
+    if (h->count > 1) h->count--;
+    else lw_held_remove(t, i);
     return false;
   }
   if (!state) return false;
@@ -442,8 +443,7 @@ static bool cond_bind(uintptr_t cond, uintptr_t mutex, uint64_t id, uint32_t thr
 
 void lw_cond_wait_before(lw_thread_t *t, lw_acq_t *a, uintptr_t cond, uintptr_t mutex,
                          unsigned type, lw_kind_fn kind, lw_state_fn state, uintptr_t pc) {
-  bool held = false;
-  for (uint32_t i = t->nheld; i-- > 0 && !held;) held = t->held[i].addr == mutex;
+  bool held = lw_held_find(t, mutex) != LW_HELD_NONE;
   lw_lockstate_t st = {LW_OWNER_UNKNOWN, 0};
   if (!held && state) st = state(mutex, t->tid);
   lw_release(t, mutex, type, NULL, pc);

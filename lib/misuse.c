@@ -114,7 +114,7 @@ void lw__report_destroy_locked(lw_thread_t *t, uintptr_t addr, unsigned type,
  * recovering from an owner's end is what they are for.
  */
 static bool still_held(const lw_held_t *h) {
-  if (h->rec->kind & LW_KIND_ROBUST) return false;
+  if (!h->addr || (h->rec->kind & LW_KIND_ROBUST)) return false; /* a hole, or robust */
   return atomic_load_explicit(&h->rec->id, memory_order_relaxed) == h->id &&
          h->foreign == atomic_load_explicit(&h->rec->foreign_unlocks, memory_order_relaxed);
 }
