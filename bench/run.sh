@@ -72,7 +72,7 @@ fi
 [ -f "$preload" ] || die "no preload library at $preload"
 case "$preload" in /*) ;; *) preload="$PWD/$preload" ;; esac
 
-progs="lock_pair nested3 contended many_locks graph"
+progs="lock_pair nested3 contended many_locks graph held"
 bin="$build/bench-run/gcc"
 tsan_bin="$build/bench-run/tsan"
 mkdir -p "$bin"
@@ -121,6 +121,9 @@ workloads=(
   "graph/random|graph -o random||seconds|s"
   "graph/chain|graph -o chain||seconds|s"
   "graph/ordered|graph -o ordered||seconds|s"
+  "held/1000|held -n 1000 -r 5||ns_per_lock|ns/lock"
+  "held/10000|held -n 10000 -r 5||ns_per_lock|ns/lock"
+  "held/100000|held -n 100000 -r 5||ns_per_lock|ns/lock"
 )
 
 # Multiplies the -n value of a command line by $scale (at least 1).
@@ -343,6 +346,13 @@ for g in random chain; do
     derived+=("{\"name\": \"graph/$g searches\", \"unit\": \"s\", \"lockwatch\": $a, \"baseline\": $b, \"added\": $d, \"cycle_searches\": ${searches:-null}, \"target\": \"< 0.5 s\", \"result\": \"$res\"}")
   fi
 done
+if [ -n "${vals[held/1000,lockwatch]:-}" ] && [ -n "${vals[held/100000,lockwatch]:-}" ]; then
+  a=$(med held/1000 lockwatch) b=$(med held/100000 lockwatch)
+  fl=$(ratio "$b" "$a")
+  res=$(verdict 'v <= 2' "" "$fl")
+  drows+=("| held: ns per lock with 100,000 held / with 1,000 held | - | $(fmt "$b") / $(fmt "$a") | $fl | <= 2 (flat) | $res |")
+  derived+=("{\"name\": \"held flatness\", \"unit\": \"ratio\", \"lockwatch\": $fl, \"target\": \"<= 2\", \"result\": \"$res\"}")
+fi
 if [ ${#drows[@]} -gt 0 ]; then
   echo
   echo "| derived | native | lockwatch | added | target | result |"

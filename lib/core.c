@@ -7,6 +7,7 @@
 #include "core.h"
 #include "core_internal.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <stddef.h>
@@ -33,6 +34,7 @@ static lw_u64map_t folded; /* inversion signature -> cycles folded into its repo
 static uint64_t edges_made; /* instance edges ever added; under graph.lock */
 static uint64_t graph_ns; /* time spent adding edges and searching cycles; under graph.lock */
 static void release_witness(lw_witness_t *w);
+static void after_report(void);
 static lw_u64map_t seen_cycles; /* signatures of reported cycles; under graph.lock */
 static _Atomic int finished;
 const char *lw_core_caveat;
@@ -54,6 +56,7 @@ void lw_core_init(void) {
   lw_graph_witness_release = release_witness;
   lw_u64map_init(&seen_cycles, false);
   lw_u64map_init(&folded, true);
+  lw_report_after_submit = after_report;
 }
 
 lw_thread_t *lw_core_thread(void) {
@@ -70,7 +73,7 @@ lw_thread_t *lw_core_thread_start(uint32_t seq) { return lw_tls_self = lw_thread
 
 void lw_core_thread_exit(lw_thread_t *t) {
   if (t->nheld) lw__report_exit_holding(t);
-  for (uint32_t i = 0; i < t->nheld; i++) lw_hset_unref(t->held[i].set);
+  lw_held_clear(t);
   if (lw_tls_self == t) lw_tls_self = NULL;
   lw_thread_release(t);
 }
@@ -112,9 +115,8 @@ void lw_lock_created(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kin
 
 void lw_lock_destroy_check(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
                            uintptr_t pc) {
-  const lw_held_t *mine = NULL;
-  for (uint32_t i = t->nheld; i-- > 0 && !mine;)
-    if (t->held[i].addr == addr) mine = &t->held[i];
+  uint32_t i = lw_held_find(t, addr);
+  const lw_held_t *mine = i == LW_HELD_NONE ? NULL : &t->held[i];
   lw_lockstate_t st = {LW_OWNER_UNKNOWN, 0};
   if (state) st = state(addr, t->tid);
   if (mine || st.owner == LW_OWNER_SELF || st.owner == LW_OWNER_OTHER || st.owner == LW_OWNER_HELD)
@@ -203,8 +205,12 @@ static void report_edge(lw_report_t *r, uint32_t k, uint32_t n, const lw_cycle_s
   r->edges[k].w = *w;
   r->edges[k].w.held_set = 0;
   r->edges[k].other_thread = s->edge->other_thread;
-  if (held && (r->edges[k].held_ids = lw_alloc(held->size * sizeof(uint64_t))))
-    r->edges[k].nheld_ids = lw_hset_ids(held, r->edges[k].held_ids, held->size);
+  uint32_t nids = held && held->size > w->held_skip ? held->size - w->held_skip : 0;
+  if (nids && (r->edges[k].held_ids = lw_alloc(held->size * sizeof(uint64_t)))) {
+    lw_hset_ids(held, r->edges[k].held_ids, held->size);
+    memmove(r->edges[k].held_ids, r->edges[k].held_ids + w->held_skip, nids * sizeof(uint64_t));
+    r->edges[k].nheld_ids = nids;
+  }
 }
 
 /* The step to start a reported cycle at: the one out of the node with the smallest id. */
@@ -309,13 +315,30 @@ static lw_report_t *class_cycle_report(const lw_cycle_t *c) {
   return r;
 }
 
-/* The set of every lock t holds, with a reference for the caller (NULL on OOM). */
-static lw_hset_t *held_set(lw_thread_t *t) {
-  for (uint32_t i = 0; i < t->nheld; i++) {
+/*
+ * The set of every lock t holds, with a reference for the caller (NULL on
+ * OOM), and in *skip the number of its oldest locks no longer held. Sets are
+ * made from t->sets_from up only: below, each entry's set is still right,
+ * except that it may keep locks released from the bottom of the stack as
+ * its oldest ones (so a release from the bottom costs nothing here).
+ */
+static lw_hset_t *held_set(lw_thread_t *t, uint32_t *skip) {
+  *skip = 0;
+  if (!t->nheld) return NULL;
+  for (uint32_t i = t->sets_from; i < t->nheld; i++) {
     lw_held_t *h = &t->held[i];
-    if (!h->set && !(h->set = lw_hset_push(i ? t->held[i - 1].set : NULL, h->id))) return NULL;
+    if (!h->addr) continue;
+    lw_hset_unref(h->set);
+    h->set = lw_hset_push(h->below == LW_HELD_NONE ? NULL : t->held[h->below].set, h->id);
+    if (!h->set) {
+      t->sets_from = i;
+      return NULL;
+    }
   }
-  return t->nheld ? lw_hset_ref(t->held[t->nheld - 1].set) : NULL;
+  t->sets_from = t->nheld;
+  lw_hset_t *top = t->held[t->nheld - 1].set;
+  *skip = top->size - lw_held_live(t);
+  return lw_hset_ref(top);
 }
 
 static void release_witness(lw_witness_t *w) { lw_hset_unref((lw_hset_t *)w->held_set); }
@@ -350,20 +373,22 @@ static lw_report_t *class_edge(const lw_held_t *h, const lw_acq_t *a, const lw_w
  * acquisition), skipping orders this thread published before.
  */
 static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
-  uint32_t stack_to = 0;
+  uint32_t stack_to = 0, skip = 0;
   lw_hset_t *set = NULL;
   bool prepared = false;
-  for (uint32_t i = t->nheld; i-- > 0;) {
+  for (uint32_t i = t->nheld ? t->nheld - 1 : LW_HELD_NONE; i != LW_HELD_NONE;
+       i = t->held[i].below) {
     lw_held_t *h = &t->held[i];
     unsigned pair = LW_PAIR(h->mode, a->mode);
     bool stale = h->foreign != atomic_load_explicit(&h->rec->foreign_unlocks, memory_order_relaxed);
     if (h->id != a->id && !stale && !lw_thread_has_edge(t, h->id, a->id, pair)) {
       if (!prepared) {
         stack_to = lw_stack_capture(&lw_stacks, (int)lw_opt.stack_depth);
-        set = held_set(t);
+        set = held_set(t, &skip);
         prepared = true;
       }
-      lw_witness_t w = {t->seq, h->stack, stack_to, (uintptr_t)lw_hset_ref(set), h->id, a->id};
+      lw_witness_t w = {t->seq, h->stack, stack_to, skip, (uintptr_t)lw_hset_ref(set), h->id,
+                        a->id};
       lw_cycle_t cycle;
       lw_report_t *rep = NULL;
       int r = LW_EDGE_ERROR;
@@ -392,12 +417,32 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
       if (r != LW_EDGE_ERROR) lw_thread_add_edge(t, h->id, a->id, pair);
       if (rep) lw_report_submit(rep);
     }
-    if (!(h->flags & (LW_ACQ_TRY | LW_HELD_REBRIDGE)) && h->mode == LW_MODE_WRITE) break;
+    if (lw_held_stops(h->mode, h->flags)) break;
   }
   lw_hset_unref(set);
 }
 
 /* ---- acquisitions -------------------------------------------------------- */
+
+/* How to read each type of lock's state, from the preload (NULL: not known). */
+static lw_state_fn state_fns[LW_TYPE_COUNT];
+
+void lw_core_set_state_fn(unsigned type, lw_state_fn fn) {
+  if (type < LW_TYPE_COUNT) state_fns[type] = fn;
+}
+
+/*
+ * Does the lock at addr, which t's held stack says t holds, hold still by
+ * its own memory? False only when the memory says unlocked or held by
+ * another thread; true when it cannot tell.
+ */
+static bool still_locked(const lw_thread_t *t, uintptr_t addr, unsigned type) {
+  lw_state_fn fn = type < LW_TYPE_COUNT ? state_fns[type] : NULL;
+  if (!fn) return true;
+  lw_lockstate_t st = fn(addr, t->tid);
+  return st.owner != LW_OWNER_NONE && st.owner != LW_OWNER_OTHER;
+}
+
 
 lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, lw_kind_fn kind,
                              uintptr_t pc, uint64_t *id) {
@@ -419,13 +464,28 @@ void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type
   t->lcache[lw_lcache_index(addr, t->lcache_mask)] =
       (lw_lcache_t){addr, a->rec, a->id, a->pc, 0, a->stack, (uint8_t)type};
   t->scache[lw_scache_index(a->pc)] = (lw_scache_t){a->pc, a->stack};
-  for (uint32_t i = t->nheld; i-- > 0;) {
+  for (uint32_t i = lw_held_find(t, addr); i != LW_HELD_NONE; i = LW_HELD_NONE) {
     const lw_held_t *h = &t->held[i];
-    if (h->addr != addr) continue;
     if (h->id != a->id) break;
     if (h->foreign != atomic_load_explicit(&a->rec->foreign_unlocks, memory_order_relaxed)) {
       /* another thread unlocked it for us (reported then): we no longer hold it */
       lw_release(t, addr, type, NULL, pc);
+      break;
+    }
+    if (!still_locked(t, addr, type)) {
+      /*
+       * Held by us, yet its memory says unlocked (or another thread's): a new
+       * lock at the address of one we abandoned locked (a mutex on the stack
+       * of a function that returned holding it). Not a self-deadlock: the old
+       * identity ends, this acquisition is of a new lock.
+       */
+      lw__report_abandoned(t, a, h);
+      lw_held_remove(t, i);
+      retire(addr);
+      a->rec = lw__record_for(t, addr, type, kind, a->pc, &a->id);
+      if (!a->rec) return;
+      t->lcache[lw_lcache_index(addr, t->lcache_mask)] =
+          (lw_lcache_t){addr, a->rec, a->id, a->pc, 0, a->stack, (uint8_t)type};
       break;
     }
     if ((a->rec->kind & LW_KIND_RECURSIVE) ||
@@ -450,39 +510,25 @@ void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type
 
 void lw__after_slow(lw_thread_t *t, const lw_acq_t *a) {
   if (a->relock) {
-    for (uint32_t i = t->nheld; i-- > 0;)
-      if (t->held[i].addr == a->addr) {
-        t->held[i].count++;
-        return;
-      }
+    uint32_t i = lw_held_find(t, a->addr);
+    if (i != LW_HELD_NONE) {
+      t->held[i].count++;
+      return;
+    }
   }
-  if (!lw_thread_reserve_held(t)) return;
-  uint64_t prev = t->nheld ? t->held[t->nheld - 1].chain : 0;
-  t->held[t->nheld++] = (lw_held_t){
-      a->addr, a->rec, a->id, lw_chain_step(prev, a->id, a->mode, a->flags), a->stack, 1,
-      atomic_load_explicit(&a->rec->foreign_unlocks, memory_order_relaxed), NULL, a->mode,
-      a->flags, a->type};
+  lw_held_t e = {.addr = a->addr, .rec = a->rec, .id = a->id, .stack = a->stack, .count = 1,
+                 .foreign = atomic_load_explicit(&a->rec->foreign_unlocks, memory_order_relaxed),
+                 .mode = a->mode, .flags = a->flags, .type = a->type};
+  (void)lw_held_push(t, &e);
 }
 
 bool lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
                       uintptr_t pc) {
-  for (uint32_t i = t->nheld; i-- > 0;) {
+  uint32_t i = lw_held_find(t, addr);
+  if (i != LW_HELD_NONE) {
     lw_held_t *h = &t->held[i];
-    if (h->addr != addr) continue;
-    if (h->count > 1) {
-      h->count--;
-      return false;
-    }
-    lw_hset_unref(h->set);
-    memmove(h, h + 1, (t->nheld - 1 - i) * sizeof *h);
-    t->nheld--;
-    for (uint32_t j = i; j < t->nheld; j++) {
-      lw_held_t *e = &t->held[j];
-      lw_hset_unref(e->set); /* its prefix changed */
-      e->set = NULL;
-      if (i > 0) e->flags |= LW_HELD_REBRIDGE; /* locks below the gap lost their path to it */
-      e->chain = lw_chain_step(j ? t->held[j - 1].chain : 0, e->id, e->mode, e->flags);
-    }
+    if (h->count > 1) h->count--;
+    else lw_held_remove(t, i);
     return false;
   }
   if (!state) return false;
@@ -550,8 +596,7 @@ static bool cond_bind(uintptr_t cond, uintptr_t mutex, uint64_t id, uint32_t thr
 
 void lw_cond_wait_before(lw_thread_t *t, lw_acq_t *a, uintptr_t cond, uintptr_t mutex,
                          unsigned type, lw_kind_fn kind, lw_state_fn state, uintptr_t pc) {
-  bool held = false;
-  for (uint32_t i = t->nheld; i-- > 0 && !held;) held = t->held[i].addr == mutex;
+  bool held = lw_held_find(t, mutex) != LW_HELD_NONE;
   lw_lockstate_t st = {LW_OWNER_UNKNOWN, 0};
   if (!held && state) st = state(mutex, t->tid);
   lw_release(t, mutex, type, NULL, pc);
@@ -716,8 +761,8 @@ static void count_instances(const lw_report_t *reports) {
 
 static unsigned inherited_reports; /* reports an exec'd-from image of this process left */
 
-static void write_json(const lw_report_t *reports) {
-  char path[4096], err[4400];
+/* Renders the JSON document of the run as it stands into b (b->oom on failure). */
+static void render_json(lw_buf_t *b, const lw_report_t *reports) {
   lw_run_info_t run;
   if (!program_argv) lw_core_capture_program();
   run.pid = (int)getpid();
@@ -727,10 +772,16 @@ static void write_json(const lw_report_t *reports) {
   uint32_t cap = 0;
   run.class_edges = class_graph_copy(&run.nclass_edges, &cap);
   run.run_id = lw_opt.run_id;
-  lw_buf_t b = LW_BUF_INIT;
   uint32_t ns;
   const lw_report_t *suppressed = lw_report_suppressed(&ns);
-  lw_report_format_json(&b, reports, suppressed, &run);
+  lw_report_format_json(b, reports, suppressed, &run);
+  lw_free((void *)run.class_edges, (size_t)cap * sizeof *run.class_edges);
+}
+
+static void write_json(const lw_report_t *reports) {
+  char path[4096], err[4400];
+  lw_buf_t b = LW_BUF_INIT;
+  render_json(&b, reports);
   lw_output_expand(lw_opt.json_path, path, sizeof path);
   if (b.oom) {
     lw_output_message("out of memory while writing the JSON report");
@@ -740,7 +791,6 @@ static void write_json(const lw_report_t *reports) {
     lw_output_stderr(lw_buf_str(&b), b.n);
   }
   lw_buf_free(&b);
-  lw_free((void *)run.class_edges, (size_t)cap * sizeof *run.class_edges);
 }
 
 void lw_core_save_document(void) {
@@ -755,6 +805,69 @@ void lw_core_save_document(void) {
   count_instances(reports);
   count_instances(lw_report_suppressed(&nsup));
   write_json(reports);
+}
+
+/* ---- the document, ready for a signal that ends the process -------------- */
+
+/* The JSON document rendered after the last report, with where it goes. */
+struct prepared_doc {
+  size_t size; /* of this allocation */
+  size_t n;
+  pid_t pid;
+  char path[4096], tmp[4200];
+  char data[];
+};
+static struct prepared_doc *_Atomic prepared;
+static _Atomic int doc_writers; /* lw_core_write_json_now calls begun: no document is freed then */
+static lw_ilock_t prepare_lock = LW_ILOCK_INIT;
+void (*lw_core_on_report)(void);
+
+void lw_core_json_prepare(void) {
+  if (!lw_opt.json_path || !lw_opt.json_path[0] || atomic_load(&finished)) return;
+  lw_ilock_acquire(&prepare_lock);
+  uint32_t n;
+  const lw_report_t *reports = lw_report_stored(&n);
+  lw_buf_t b = LW_BUF_INIT;
+  render_json(&b, reports);
+  struct prepared_doc *d = NULL;
+  size_t size = sizeof *d + b.n;
+  if (!b.oom && (d = lw_alloc(size))) {
+    d->size = size;
+    d->n = b.n;
+    d->pid = getpid();
+    lw_output_expand(lw_opt.json_path, d->path, sizeof d->path);
+    snprintf(d->tmp, sizeof d->tmp, "%s.tmp.%d", d->path, (int)d->pid);
+    memcpy(d->data, lw_buf_str(&b), b.n);
+    struct prepared_doc *old = atomic_exchange(&prepared, d);
+    if (old && atomic_load(&doc_writers) == 0) lw_free(old, old->size);
+  }
+  lw_buf_free(&b);
+  lw_ilock_release(&prepare_lock);
+}
+
+bool lw_core_write_json_now(void) {
+  atomic_fetch_add(&doc_writers, 1); /* never decremented: the process is ending */
+  struct prepared_doc *d = atomic_load(&prepared);
+  if (!d || atomic_load(&finished) || d->pid != getpid()) return false;
+  int saved = errno;
+  int fd = open(d->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  bool ok = fd >= 0;
+  for (size_t done = 0; ok && done < d->n;) {
+    ssize_t w = write(fd, d->data + done, d->n - done);
+    if (w < 0 && errno == EINTR) continue;
+    ok = w > 0;
+    if (ok) done += (size_t)w;
+  }
+  if (fd >= 0 && close(fd) != 0) ok = false;
+  if (ok) ok = rename(d->tmp, d->path) == 0;
+  if (!ok && fd >= 0) unlink(d->tmp);
+  errno = saved;
+  return ok;
+}
+
+static void after_report(void) {
+  lw_core_json_prepare();
+  if (lw_core_on_report) lw_core_on_report();
 }
 
 int lw_core_finish(int status, bool status_known) {
@@ -848,5 +961,7 @@ void lw_core_fork_child(void) {
   lw_thread_fork_child();
   lw_output_fork_child();
   lw_report_fork_child(); /* the parent's reports are the parent's */
+  lw_ilock_reset(&prepare_lock);
+  atomic_store(&prepared, NULL); /* and so is their document */
   lw_symbolize_fork_child();
 }

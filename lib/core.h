@@ -31,6 +31,13 @@ typedef struct lw_acq {
 /* Prepares the graph; call once after the options are set. */
 void lw_core_init(void);
 
+/*
+ * Tells the core how to read the state of locks of a type (who holds it),
+ * for telling a real re-lock from a new lock at the address of one the
+ * thread abandoned locked. Without it, a re-lock is taken at its word.
+ */
+void lw_core_set_state_fn(unsigned type, lw_state_fn fn);
+
 /* Remembers the program's path and command line for the JSON document (at start-up, and in an exec'd child). */
 void lw_core_capture_program(void);
 
@@ -153,6 +160,25 @@ void lw_core_stats(lw_stats_t *s);
  * first call does anything; later calls return status unchanged.
  */
 int lw_core_finish(int status, bool status_known);
+
+/*
+ * Renders the JSON document of the run as it stands (reports so far, stats
+ * now) and keeps it, with its path, for lw_core_write_json_now. Called after
+ * every report, outside any signal handler; does nothing without json_path
+ * or once lw_core_finish ran.
+ */
+void lw_core_json_prepare(void);
+
+/*
+ * Async-signal-safe (open, write, close, rename): writes the document last
+ * prepared, for a process about to die of a signal. Returns false when
+ * there is none (no report), it belongs to another process (a fork or
+ * vfork child), lw_core_finish already wrote it, or the write failed.
+ */
+bool lw_core_write_json_now(void);
+
+/* Called after each report once its document is prepared (set by the preload; may be NULL). */
+extern void (*lw_core_on_report)(void);
 
 /*
  * A caveat printed after the summary at exit when anything was reported

@@ -19,13 +19,6 @@ void lw__after_slow(lw_thread_t *t, const lw_acq_t *a);
 bool lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
                       uintptr_t pc);
 
-/* The rolling hash of a held stack, one entry at a time (an invertible step: no mixing). */
-static inline uint64_t lw_chain_step(uint64_t prev, uint64_t id, unsigned mode, unsigned flags) {
-  uint64_t x = id << 4 | (uint64_t)mode << 1 | (flags & LW_ACQ_TRY) |
-               ((flags & LW_HELD_REBRIDGE) ? 4u : 0u);
-  return (prev ^ x) * 0x9e3779b97f4a7c15ULL + 1;
-}
-
 /* The chain-cache key of requesting id in mode on top of t's held stack (non-zero). */
 static inline uint64_t lw_chain_key(const lw_thread_t *t, uint64_t id, unsigned mode) {
   return lw_chain_step(t->held[t->nheld - 1].chain, id, mode, 0) | 1;
@@ -63,6 +56,7 @@ static inline __attribute__((always_inline)) void lw_acquire_before(lw_thread_t 
   a->id = c->id;
   uint32_t n = t->nheld;
   if (LW_FAST_LIKELY(n == 0)) return;
+  if (LW_FAST_UNLIKELY(t->held_slow)) goto slow; /* many held, or holes */
   for (uint32_t i = 0; i < n; i++)
     if (t->held[i].addr == addr) goto slow; /* a re-lock: the slow path judges it */
   if (flags & LW_ACQ_TRY) return;
@@ -85,7 +79,7 @@ slow:
 static inline __attribute__((always_inline)) void lw_acquire_after(lw_thread_t *t, const lw_acq_t *a, bool acquired) {
   if (LW_FAST_UNLIKELY(!a->rec || !acquired)) return;
   uint32_t n = t->nheld;
-  if (LW_FAST_UNLIKELY(a->relock || n == t->cap_held)) {
+  if (LW_FAST_UNLIKELY(a->relock || n == t->cap_held || t->held_slow || n >= LW_HELD_SCAN)) {
     lw__after_slow(t, a);
     return;
   }
@@ -93,7 +87,10 @@ static inline __attribute__((always_inline)) void lw_acquire_after(lw_thread_t *
   h->addr = a->addr;
   h->rec = a->rec;
   h->id = a->id;
-  h->chain = lw_chain_step(n ? t->held[n - 1].chain : 0, a->id, a->mode, a->flags);
+  h->chain = lw_chain_of(n ? &t->held[n - 1] : NULL, a->id, a->mode, a->flags);
+  h->below = n - 1; /* no holes: the entry below is live (LW_HELD_NONE when n is 0) */
+  h->above = LW_HELD_NONE;
+  if (n) t->held[n - 1].above = n;
   h->stack = a->stack;
   h->count = 1;
   h->foreign = atomic_load_explicit(&a->rec->foreign_unlocks, memory_order_relaxed);
@@ -108,15 +105,18 @@ static inline __attribute__((always_inline)) void lw_acquire_after(lw_thread_t *
 static inline __attribute__((always_inline)) bool lw_release_top_is(const lw_thread_t *t,
                                                                     uintptr_t addr) {
   uint32_t n = t->nheld;
-  return n && t->held[n - 1].addr == addr && t->held[n - 1].count == 1;
+  return n && !t->held_slow && t->held[n - 1].addr == addr && t->held[n - 1].count == 1;
 }
 
 static inline __attribute__((always_inline)) bool lw_release(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
                               uintptr_t pc) {
   uint32_t n = t->nheld;
-  if (LW_FAST_LIKELY(n && t->held[n - 1].addr == addr && t->held[n - 1].count == 1)) {
+  if (LW_FAST_LIKELY(n && !t->held_slow && t->held[n - 1].addr == addr &&
+                     t->held[n - 1].count == 1)) {
     if (LW_FAST_UNLIKELY(t->held[n - 1].set != NULL)) lw_hset_unref(t->held[n - 1].set);
     t->nheld = n - 1;
+    if (n > 1) t->held[n - 2].above = LW_HELD_NONE;
+    if (t->sets_from > n - 1) t->sets_from = n - 1;
     return false;
   }
   return lw__release_slow(t, addr, type, state, pc);

@@ -23,6 +23,7 @@ void lw__report_unlock_not_owner(lw_thread_t *t, uintptr_t addr, unsigned type,
 void lw__report_destroy_locked(lw_thread_t *t, uintptr_t addr, unsigned type,
                                const lw_held_t *h, const lw_lockstate_t *st, uintptr_t pc);
 void lw__report_exit_holding(lw_thread_t *t);
+void lw__report_abandoned(lw_thread_t *t, const lw_acq_t *a, const lw_held_t *h);
 
 /* An earlier wait on a condition variable, for lw__report_cond. */
 typedef struct lw_cond_earlier {

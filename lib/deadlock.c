@@ -185,6 +185,7 @@ static void report_deadlock(const member_t *m, uint32_t n) {
     lw_report_add_event(r, LW_EV_WAIT, m[i].t->seq, w, m[i].mode, m[i].stack);
     for (uint32_t k = 0; k < m[i].t->nheld; k++) {
       const lw_held_t *h = &m[i].t->held[k];
+      if (!h->addr) continue; /* a hole */
       int32_t l = lock_index(r, &nlocks, maxlocks, h->rec, h->id);
       lw_report_add_event(r, LW_EV_HELD, m[i].t->seq, l, h->mode, h->stack);
     }
@@ -285,7 +286,8 @@ void lw_core_dump(const char *why) {
     }
     lines[n++] = (struct dump_line){u->seq, (int)u->tid, false, NULL, 0, 0, 0};
     for (uint32_t i = 0; i < nheld; i++)
-      lines[n++] = (struct dump_line){u->seq, (int)u->tid, false, u->held[i].rec, u->held[i].id,
+      if (u->held[i].addr)
+        lines[n++] = (struct dump_line){u->seq, (int)u->tid, false, u->held[i].rec, u->held[i].id,
                                       u->held[i].mode, u->held[i].stack};
     uint64_t wid = atomic_load_explicit(&u->wait_id, memory_order_acquire);
     if (wid && u->wait_rec)

@@ -25,6 +25,7 @@ typedef struct lw_witness {
   uint32_t thread;     /* lockwatch thread number */
   uint32_t stack_from; /* depot id of the stack where `from` was taken */
   uint32_t stack_to;   /* depot id of the stack where `to` was requested */
+  uint32_t held_skip;  /* the oldest locks of held_set that were no longer held */
   uintptr_t held_set;  /* the locks held at that moment: a handle the graph's owner
                           defines (lw_graph_witness_release frees it) */
   uint64_t from_id, to_id; /* the lock instances (in the class graph: which locks of the

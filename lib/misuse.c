@@ -64,6 +64,16 @@ void lw__report_double_lock(lw_thread_t *t, const lw_acq_t *a, const lw_held_t *
   if (act) lw__deadlock_action();
 }
 
+void lw__report_abandoned(lw_thread_t *t, const lw_acq_t *a, const lw_held_t *h) {
+  uint32_t now = stack_here();
+  if (!lw_report_first_time(signature(LW_REPORT_LOCK_ABANDONED, 0, now, h->stack))) return;
+  lw_report_t *r = one_lock_report(LW_REPORT_LOCK_ABANDONED, LW_DETAIL_NONE, h->rec, h->id);
+  if (!r) return;
+  lw_report_add_event(r, LW_EV_HELD, t->seq, 0, h->mode, h->stack);
+  lw_report_add_event(r, LW_EV_LOCK, t->seq, 0, a->mode, now);
+  lw_report_submit(r); /* the program goes on: the call will not block */
+}
+
 void lw__report_unlock_not_owner(lw_thread_t *t, uintptr_t addr, unsigned type,
                                  const lw_lockstate_t *st, uintptr_t pc) {
   uint64_t id;
@@ -104,7 +114,7 @@ void lw__report_destroy_locked(lw_thread_t *t, uintptr_t addr, unsigned type,
  * recovering from an owner's end is what they are for.
  */
 static bool still_held(const lw_held_t *h) {
-  if (h->rec->kind & LW_KIND_ROBUST) return false;
+  if (!h->addr || (h->rec->kind & LW_KIND_ROBUST)) return false; /* a hole, or robust */
   return atomic_load_explicit(&h->rec->id, memory_order_relaxed) == h->id &&
          h->foreign == atomic_load_explicit(&h->rec->foreign_unlocks, memory_order_relaxed);
 }

@@ -24,6 +24,7 @@ static const char *const kind_names[LW_REPORT_KIND_COUNT][2] = {
     [LW_REPORT_COND_WAIT_UNHELD] = {"cond-wait-unheld", "a condition variable is misused"},
     [LW_REPORT_DEADLOCK] = {"deadlock", "threads wait for each other forever"},
     [LW_REPORT_STALL] = {"stall", "a thread waits long for a lock"},
+    [LW_REPORT_LOCK_ABANDONED] = {"lock-abandoned", "a held lock's memory holds a new lock"},
 };
 
 const char *lw_report_kind_name(unsigned kind) {
@@ -103,6 +104,7 @@ void lw_report_free(lw_report_t *r) {
 
 lw_report_sink_fn lw_report_sink = lw_report_default_sink;
 void (*lw_report_halt)(void);
+void (*lw_report_after_submit)(void);
 
 static lw_ilock_t store_lock = LW_ILOCK_INIT;
 static lw_u64map_t signatures; /* under store_lock */
@@ -126,6 +128,7 @@ bool lw_report_submit(lw_report_t *r) {
   r->suppressed_by = lw_suppress_count() ? lw_suppress_match(r) : NULL;
   bool reported = r->suppressed_by == NULL;
   lw_report_sink(r);
+  if (lw_report_after_submit) lw_report_after_submit();
   lw_alloc_unlimited = unlimited;
   return reported;
 }

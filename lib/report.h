@@ -26,6 +26,7 @@ enum lw_report_kind {
   LW_REPORT_COND_WAIT_UNHELD,
   LW_REPORT_DEADLOCK,
   LW_REPORT_STALL,
+  LW_REPORT_LOCK_ABANDONED,
   LW_REPORT_KIND_COUNT
 };
 
@@ -249,5 +250,11 @@ void lw_report_fork_parent(void);
 
 /* Called by the default sink after a report when halt_on_error is set. */
 extern void (*lw_report_halt)(void);
+
+/*
+ * Called by lw_report_submit after the sink took a report (NULL: nothing),
+ * holding no lockwatch lock and never in a signal handler.
+ */
+extern void (*lw_report_after_submit)(void);
 
 #endif

@@ -278,6 +278,11 @@ static void text_headline(const lw_report_t *r, lw_buf_t *b) {
     lw_buf_printf(b, "%u threads wait for each other in a cycle; none of them can go on.",
                   deadlock_threads(r));
     break;
+  case LW_REPORT_LOCK_ABANDONED:
+    lw_buf_printf(b, "Thread T%u held %s M%llu when a new, unlocked lock appeared at its address "
+                  "(its memory was reused without unlock or destroy); the new lock is a new "
+                  "identity.", e->thread, lw_type_name(l->type), id);
+    break;
   case LW_REPORT_STALL:
     lw_buf_printf(b, "Thread T%u has waited %llu ms for %s M%llu, with no deadlock cycle in sight.",
                   e->thread, (unsigned long long)r->waited_ms, lw_type_name(l->type), id);

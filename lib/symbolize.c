@@ -109,7 +109,14 @@ static const char *keep(const char *s) {
   return p;
 }
 
-/* Demangles a C++ name when the program has the C++ runtime loaded. */
+/*
+ * Demangles a C++ name with the C++ runtime's __cxa_demangle: the program's
+ * if it has one loaded, else libstdc++ opened for the purpose (a C++
+ * program that uses nothing of its library does not load it, yet its
+ * functions have C++ names). Without either, the name stays as it is. The
+ * caller holds sym_lock and the re-entry guard: the runtime's malloc goes
+ * straight to the real allocator.
+ */
 static const char *demangle(const char *name) {
   typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
   static demangle_fn fn;
@@ -125,6 +132,8 @@ static const char *demangle(const char *name) {
   if (!looked) {
     looked = 1;
     fn = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+    void *h = fn ? NULL : dlopen("libstdc++.so.6", RTLD_NOW | RTLD_LOCAL);
+    if (h) fn = (demangle_fn)dlsym(h, "__cxa_demangle");
   }
   if (!fn) return keep(name);
   int status = -1;

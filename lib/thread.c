@@ -76,7 +76,7 @@ lw_thread_t *lw_thread_create(uint32_t seq) {
     t->seq = seq;
     t->tid = (pid_t)syscall(SYS_gettid);
     t->live = true;
-    t->nheld = 0;
+    t->nheld = t->nholes = t->sets_from = 0;
     t->acquisitions = t->fast_hits = 0;
     infos[seq].tid = t->tid;
     infos[seq].alive = true;
@@ -128,6 +128,7 @@ void lw_thread_release(lw_thread_t *t) {
   memset(t->scache, 0, sizeof t->scache); /* call sites are this thread's, not the next one's */
   lw_ilock_acquire(&threads_lock); /* no deadlock search may be reading t now */
   free_old_held(t);
+  lw_held_clear(t);
   lw_free(t->held, (size_t)t->cap_held * sizeof *t->held);
   t->held = NULL;
   t->nheld = t->cap_held = 0;
@@ -261,11 +262,255 @@ void lw_thread_fork_child(void) {
     gone_acq += t->acquisitions;
     gone_fast += t->fast_hits;
     t->live = false;
-    t->nheld = 0;
+    t->nheld = t->nholes = t->sets_from = 0; /* dropped, not freed */
+    t->indexed = t->held_slow = false;
+    t->held_index = NULL;
     if (t->seq < ninfos) infos[t->seq].alive = false;
   }
   if (self) {
     self->tid = (pid_t)syscall(SYS_gettid);
     if (self->seq < ninfos) infos[self->seq].tid = self->tid;
   }
+}
+
+/* ---- held stack -------------------------------------------------------------- */
+
+/*
+ * The address index of a thread holding many locks: open addressing with
+ * linear probing and backward-shift deletion; address -> entry index. A
+ * slot counts only when its generation is the index's, so emptying the
+ * index is a bump of the generation: its memory is kept for the thread's
+ * next burst of held locks (mapping fresh pages costs more than the index).
+ */
+struct lw_held_index {
+  uint32_t mask, count, gen;
+  struct held_slot {
+    uintptr_t addr; /* 0: empty */
+    uint32_t pos, gen;
+  } slots[];
+};
+
+static uint32_t index_home(uintptr_t addr, uint32_t mask) {
+  return (uint32_t)(lw_u64_mix(addr) & mask);
+}
+
+static size_t index_size(uint32_t cap) {
+  return sizeof(struct lw_held_index) + (size_t)cap * sizeof(struct held_slot);
+}
+
+static void index_free(lw_thread_t *t) {
+  if (t->held_index) lw_free(t->held_index, index_size(t->held_index->mask + 1));
+  t->held_index = NULL;
+}
+
+static bool slot_used(const struct lw_held_index *x, const struct held_slot *s) {
+  return s->gen == x->gen && s->addr != 0;
+}
+
+/* Finds addr's slot, or the empty slot where it would go. */
+static struct held_slot *index_slot(struct lw_held_index *x, uintptr_t addr) {
+  for (uint32_t i = index_home(addr, x->mask);; i = (i + 1) & x->mask) {
+    struct held_slot *s = &x->slots[i];
+    if (!slot_used(x, s) || s->addr == addr) return s;
+  }
+}
+
+static bool index_grow(lw_thread_t *t);
+
+/* Points addr at entry pos; false on OOM (the index is then dropped). */
+static bool index_put(lw_thread_t *t, uintptr_t addr, uint32_t pos) {
+  struct lw_held_index *x = t->held_index;
+  if ((x->count + 1) * 2 > x->mask + 1 && !index_grow(t)) return false;
+  x = t->held_index;
+  struct held_slot *s = index_slot(x, addr);
+  if (!slot_used(x, s)) {
+    x->count++;
+    s->addr = addr;
+    s->gen = x->gen;
+  } else if (s->pos != pos) { /* (a rebuild just now may have put this very entry in) */
+    t->held_dups++;
+  }
+  s->pos = pos;
+  return true;
+}
+
+static void index_del(struct lw_held_index *x, uintptr_t addr) {
+  struct held_slot *s = index_slot(x, addr);
+  if (!slot_used(x, s)) return;
+  uint32_t i = (uint32_t)(s - x->slots), j = i;
+  for (;;) { /* backward shift: no tombstones */
+    x->slots[i].addr = 0;
+    for (;;) {
+      j = (j + 1) & x->mask;
+      if (!slot_used(x, &x->slots[j])) {
+        x->count--;
+        return;
+      }
+      uint32_t h = index_home(x->slots[j].addr, x->mask);
+      /* the entry at j may move to i if its home is not in (i, j] */
+      if (i <= j ? (h <= i || h > j) : (h <= i && h > j)) break;
+    }
+    x->slots[i] = x->slots[j];
+    i = j;
+  }
+}
+
+/* Empties the index (a new generation). */
+static void index_empty(struct lw_held_index *x) {
+  x->count = 0;
+  if (++x->gen == 0) { /* wrapped: old stamps could look current */
+    memset(x->slots, 0, (size_t)(x->mask + 1) * sizeof *x->slots);
+    x->gen = 1;
+  }
+}
+
+/* (Re)builds the index over every live entry, with at least cap slots; false on OOM. */
+static bool index_build(lw_thread_t *t, uint32_t cap) {
+  uint32_t live = lw_held_live(t);
+  while (cap < (live + 1) * 4) cap *= 2;
+  struct lw_held_index *x = t->held_index;
+  t->indexed = false;
+  t->held_dups = 0;
+  if (!x || x->mask + 1 < cap) {
+    index_free(t);
+    if (!(x = lw_alloc(index_size(cap)))) return false;
+    x->mask = cap - 1;
+    x->gen = 1;
+    t->held_index = x;
+  } else {
+    index_empty(x);
+  }
+  t->indexed = true;
+  for (uint32_t i = 0; i < t->nheld; i++)
+    if (t->held[i].addr) (void)index_put(t, t->held[i].addr, i);
+  return t->indexed;
+}
+
+static bool index_grow(lw_thread_t *t) {
+  if (index_build(t, (t->held_index->mask + 1) * 2)) return true;
+  t->held_slow = t->nholes != 0;
+  return false;
+}
+
+static void update_slow(lw_thread_t *t) { t->held_slow = t->indexed || t->nholes != 0; }
+
+uint32_t lw_held_find(const lw_thread_t *t, uintptr_t addr) {
+  if (t->indexed) {
+    struct held_slot *s = index_slot(t->held_index, addr);
+    return slot_used(t->held_index, s) ? s->pos : LW_HELD_NONE;
+  }
+  for (uint32_t i = t->nheld; i-- > 0;)
+    if (t->held[i].addr == addr) return i;
+  return LW_HELD_NONE;
+}
+
+/* Moves the live entries down over the holes; indexes change, links are redone. */
+static void compact(lw_thread_t *t) {
+  uint32_t k = 0, sets_from = LW_HELD_NONE;
+  for (uint32_t i = 0; i < t->nheld; i++) {
+    if (i == t->sets_from) sets_from = k;
+    if (!t->held[i].addr) continue;
+    t->held[k] = t->held[i];
+    t->held[k].below = k ? k - 1 : LW_HELD_NONE;
+    t->held[k].above = LW_HELD_NONE;
+    if (k) t->held[k - 1].above = k;
+    k++;
+  }
+  t->sets_from = sets_from == LW_HELD_NONE ? k : sets_from;
+  t->nheld = k;
+  t->nholes = 0;
+  if (t->indexed) (void)index_build(t, 64);
+  update_slow(t);
+}
+
+bool lw_held_push(lw_thread_t *t, const lw_held_t *e) {
+  if (!lw_thread_reserve_held(t)) return false;
+  uint32_t pos = t->nheld;
+  lw_held_t *h = &t->held[pos];
+  *h = *e;
+  h->below = pos ? pos - 1 : LW_HELD_NONE; /* the top is always live */
+  h->above = LW_HELD_NONE;
+  h->set = NULL;
+  h->chain = lw_chain_of(pos ? &t->held[pos - 1] : NULL, h->id, h->mode, h->flags);
+  if (pos) t->held[pos - 1].above = pos;
+  t->nheld = pos + 1;
+  if (t->sets_from > pos) t->sets_from = pos;
+  if (t->indexed) {
+    if (!index_put(t, h->addr, pos)) t->indexed = false;
+  } else if (lw_held_live(t) > LW_HELD_SCAN) {
+    index_build(t, 64);
+  }
+  update_slow(t);
+  return true;
+}
+
+/* Redoes the walk hashes from entry i up, until an entry that stops walks (whose hash is its own). */
+static void rechain(lw_thread_t *t, uint32_t i) {
+  while (i != LW_HELD_NONE) {
+    lw_held_t *h = &t->held[i];
+    h->chain = lw_chain_of(h->below == LW_HELD_NONE ? NULL : &t->held[h->below], h->id, h->mode,
+                           h->flags);
+    if (lw_held_stops(h->mode, h->flags)) return;
+    i = h->above;
+  }
+}
+
+void lw_held_remove(lw_thread_t *t, uint32_t i) {
+  lw_held_t *h = &t->held[i];
+  uint32_t below = h->below, above = h->above;
+  uintptr_t addr = h->addr;
+  lw_hset_unref(h->set);
+  *h = (lw_held_t){0};
+  h->below = below;
+  h->above = above;
+  if (below != LW_HELD_NONE) t->held[below].above = above;
+  if (above != LW_HELD_NONE) t->held[above].below = below;
+  if (t->indexed) {
+    index_del(t->held_index, addr);
+    if (t->held_dups) { /* another entry of the same address: the newest takes its place */
+      for (uint32_t k = t->nheld; k-- > 0;)
+        if (t->held[k].addr == addr) {
+          t->held_dups--;
+          index_put(t, addr, k);
+          break;
+        }
+    }
+  }
+  if (above == LW_HELD_NONE) { /* the top: it goes with the holes under it */
+    uint32_t n = below == LW_HELD_NONE ? 0 : below + 1;
+    t->nholes -= t->nheld - 1 - n;
+    t->nheld = n;
+    if (t->sets_from > n) t->sets_from = n;
+  } else {
+    t->nholes++;
+    if (below != LW_HELD_NONE) {
+      /* the locks below lost their path (through this one) to those whose walks stopped here */
+      if (t->sets_from > i) t->sets_from = i; /* and the sets above name it in the middle */
+      for (uint32_t k = above; k != LW_HELD_NONE; k = t->held[k].above) {
+        lw_held_t *e = &t->held[k];
+        bool stopped = lw_held_stops(e->mode, e->flags);
+        e->flags |= LW_HELD_REBRIDGE;
+        if (stopped) break;
+      }
+    }
+    /* removed from the bottom, the sets above keep it as their oldest lock: see held_set */
+    rechain(t, above);
+  }
+  if (t->nheld == 0) {
+    t->nholes = 0;
+    t->sets_from = 0;
+    t->indexed = false; /* its memory stays for the next time */
+  } else if (t->nholes > 16 && t->nholes > lw_held_live(t)) {
+    compact(t);
+  }
+  update_slow(t);
+}
+
+void lw_held_clear(lw_thread_t *t) {
+  for (uint32_t i = 0; i < t->nheld; i++) lw_hset_unref(t->held[i].set);
+  t->nheld = t->nholes = t->sets_from = 0;
+  index_free(t);
+  t->indexed = false;
+  t->held_dups = 0;
+  update_slow(t);
 }

@@ -10,23 +10,42 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "heldset.h"
 #include "registry.h"
+#include "types.h"
 #include "u64map.h"
 
-/* One lock the thread holds. */
+/*
+ * One lock the thread holds. A lock released from the middle of the stack
+ * leaves a hole (addr and id 0, rec NULL) that the live entries around it
+ * link over (below, above); holes at the top go at once, the others when
+ * they outnumber the live entries (the stack is compacted).
+ */
 typedef struct lw_held {
   uintptr_t addr;
   lw_lock_t *rec;
   uint64_t id;
-  uint64_t chain; /* rolling hash of the held stack up to and including this entry */
+  /*
+   * Rolling hash of the walk that publish_orders makes from this entry
+   * down: this entry and those below it down to, and including, the first
+   * one that stops the walk (a blocking exclusive acquisition not marked
+   * LW_HELD_REBRIDGE).
+   */
+  uint64_t chain;
   uint32_t stack; /* depot id of the stack at the first acquisition from its call site */
   uint32_t count; /* acquisitions by the owner (recursive locks) */
   uint32_t foreign; /* the lock's foreign_unlocks when it was taken */
+  uint32_t below;   /* index of the live entry below (LW_HELD_NONE: none) */
   struct lw_hset *set; /* the held set up to this entry, made when first needed; owned */
   uint8_t mode;   /* enum lw_mode */
   uint8_t flags;  /* LW_ACQ_* of the acquisition */
   uint8_t type;
+  uint32_t above; /* index of the live entry above (LW_HELD_NONE: none) */
 } lw_held_t;
+#define LW_HELD_NONE UINT32_MAX
+
+/* Up to this many held locks the stack is scanned; beyond, an address index is kept. */
+#define LW_HELD_SCAN 32
 
 struct lw_pub_edge; /* uthash entry, thread.c */
 
@@ -61,7 +80,9 @@ static inline uint32_t lw_scache_index(uintptr_t pc) {
 typedef struct lw_thread {
   /* the fast path's fields first, together */
   lw_held_t *held;
-  uint32_t nheld, cap_held;
+  uint32_t nheld, cap_held; /* nheld: entries up to the top one, holes included */
+  /* the fast path leaves the held stack to the slow functions while set (holes, or indexed) */
+  bool held_slow;
   uint64_t acquisitions, fast_hits;
   lw_lcache_t *lcache; /* lcache_mask + 1 entries: lcache0, or a grown array */
   uint32_t lcache_mask;
@@ -92,6 +113,12 @@ typedef struct lw_thread {
   bool wait_reported;
   /* held arrays outgrown but kept readable until exit, for those readers */
   struct lw_old_held *old_held;
+  /* the held stack's slow-path bookkeeping (thread.c, "held stack") */
+  uint32_t nholes;    /* holes below the top */
+  uint32_t sets_from; /* entries from here up may have no (or a stale) held set */
+  uint32_t held_dups; /* entries whose address another entry has too (indexed mode) */
+  bool indexed;       /* held_index is kept */
+  struct lw_held_index *held_index; /* address -> entry, with more than LW_HELD_SCAN held */
 } lw_thread_t;
 
 /* Thread-local words of the fast path, together so one TLS offset reaches both. */
@@ -129,6 +156,50 @@ void lw_thread_tune_lcache(lw_thread_t *t);
 
 /* Makes room for one more held entry; returns false on OOM. */
 bool lw_thread_reserve_held(lw_thread_t *t);
+
+/*
+ * The held stack's slow operations, each O(1) amortised whatever the number
+ * held. A blocking exclusive acquisition not marked LW_HELD_REBRIDGE stops
+ * the walk of publish_orders.
+ */
+static inline bool lw_held_stops(unsigned mode, unsigned flags) {
+  return mode == LW_MODE_WRITE && !(flags & (LW_ACQ_TRY | LW_HELD_REBRIDGE));
+}
+
+/* The rolling hash of a held stack, one entry at a time (an invertible step: no mixing). */
+static inline uint64_t lw_chain_step(uint64_t prev, uint64_t id, unsigned mode, unsigned flags) {
+  uint64_t x = id << 4 | (uint64_t)mode << 1 | (flags & LW_ACQ_TRY) |
+               ((flags & LW_HELD_REBRIDGE) ? 4u : 0u);
+  return (prev ^ x) * 0x9e3779b97f4a7c15ULL + 1;
+}
+
+/* The chain of an entry pushed on top of `below` (NULL: on an empty stack). */
+static inline uint64_t lw_chain_of(const lw_held_t *below, uint64_t id, unsigned mode,
+                                   unsigned flags) {
+  uint64_t prev = below && !lw_held_stops(mode, flags) ? below->chain : 0;
+  return lw_chain_step(prev, id, mode, flags);
+}
+
+
+/* Pushes e (its links, chain and set are filled in); false on OOM. */
+bool lw_held_push(lw_thread_t *t, const lw_held_t *e);
+
+/* The index of the newest live entry for addr, or LW_HELD_NONE. */
+uint32_t lw_held_find(const lw_thread_t *t, uintptr_t addr);
+
+/*
+ * Removes entry i, whatever its count: its held set is released, the walk
+ * hashes above it are redone up to the first entry that stops walks, and
+ * if a live lock is below it, the entries above it whose walks stopped at
+ * it are marked LW_HELD_REBRIDGE (see docs/design.md).
+ */
+void lw_held_remove(lw_thread_t *t, uint32_t i);
+
+/* Number of live entries. */
+static inline uint32_t lw_held_live(const lw_thread_t *t) { return t->nheld - t->nholes; }
+
+/* Forgets every entry (thread exit, fork child), releasing their sets. */
+void lw_held_clear(lw_thread_t *t);
 
 /*
  * Empties t's order caches (chains and published edges) when locks that

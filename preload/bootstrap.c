@@ -172,9 +172,10 @@ static int high_fd(int fd) {
 }
 
 /* Starts the dump thread (detached: it never keeps the process alive). */
+static const int dump_signals[] = {0, SIGUSR1, SIGUSR2, SIGHUP, SIGQUIT, SIGWINCH, SIGPWR};
+
 static void start_dump_thread(void) {
-  static const int signals[] = {0, SIGUSR1, SIGUSR2, SIGHUP, SIGQUIT, SIGWINCH, SIGPWR};
-  int sig = signals[lw_opt.dump_signal];
+  int sig = dump_signals[lw_opt.dump_signal];
   if (!sig) return;
   if (dump_fd_ours(dump_pipe[0])) close(dump_pipe[0]);
   if (dump_fd_ours(dump_pipe[1])) close(dump_pipe[1]);
@@ -364,6 +365,10 @@ __attribute__((constructor)) static void lockwatch_init(void) {
     dl_iterate_phdr(find_self, self.dli_fbase);
   lw_stack_warm_up();
   lw_core_init();
+  lw_core_set_state_fn(LW_TYPE_MUTEX, lw_mutex_state);
+  lw_core_set_state_fn(LW_TYPE_C11, lw_mutex_state);
+  lw_core_set_state_fn(LW_TYPE_RWLOCK, lw_rwlock_state);
+  lw_core_set_state_fn(LW_TYPE_SPIN, lw_spin_state);
   lw_core_capture_program();
   lw_report_halt = halt_now;
   pthread_key_create(&thread_key, thread_key_destructor);
@@ -371,6 +376,7 @@ __attribute__((constructor)) static void lockwatch_init(void) {
   at_quick_exit(quick_exit_handler);
   pthread_atfork(lw_core_fork_prepare, lw_core_fork_parent, fork_child);
   start_dump_thread();
+  lw_preload_signals_init(dump_signals[lw_opt.dump_signal]);
   lw_thread_t *t = lw_core_thread();
   (void)t; /* the main thread keeps its state until exit */
   lw_preload_pid = getpid();

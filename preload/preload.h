@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <threads.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -50,6 +51,13 @@ void lw_preload_resolve(void);
 /* Makes sure real_<name> is set before it is called. */
 #define LW_REAL(name) \
   (LW_LIKELY(real_##name != NULL) ? real_##name : (lw_preload_resolve(), real_##name))
+
+/*
+ * Chooses the signals whose death writes the JSON document (every one whose
+ * default action ends the process, but dump_signal) and arms their handler
+ * at the first report (wrap_signal.c).
+ */
+void lw_preload_signals_init(int dump_signal);
 
 /* Registers a newly made thread state for release at thread exit. */
 void lw_preload_adopt(lw_thread_t *t);

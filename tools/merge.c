@@ -332,7 +332,7 @@ static size_t merge_class_graphs(const lwt_docs_t *d, json_object *root, json_ob
     long from = class_number(&m, lwt_get_str(ce->obj, "from"));
     long to = class_number(&m, lwt_get_str(ce->obj, "to"));
     if (from < 0 || to < 0 || from == to) continue;
-    lw_witness_t w = {(uint32_t)i, 0, 0, 0, 0, 0};
+    lw_witness_t w = {(uint32_t)i, 0, 0, 0, 0, 0, 0};
     lw_cycle_t c;
     int r = lw_graph_add_edge(&g, &m.nodes[from], &m.nodes[to],
                               mode_of(lwt_get_str(ce->obj, "from_mode")),

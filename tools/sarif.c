@@ -57,6 +57,10 @@ static const struct {
     {"deadlock", "Deadlock", "Threads wait for each other in a cycle: none of them can go on.",
      "Take the locks of the cycle in one global order; the lock-order-inversion report of the "
      "same locks shows where each order was made."},
+    {"lock-abandoned", "LockAbandoned",
+     "A lock was held when its memory was reused for a new lock (a mutex on the stack of a "
+     "function that returned without unlocking it, say).",
+     "Unlock a lock on every path before its memory goes out of scope or is reused."},
     {"stall", "Stall", "A thread waited a long time for a lock, with no deadlock cycle.",
      "Shorten the critical sections that hold the lock, or find what its owner waits for."},
 };

@@ -237,6 +237,10 @@ bool lwt_text_headline(lwt_str_t *b, json_object *r) {
     for (size_t i = 0; i < lwt_len(events); i++)
       waits += str_is(lwt_get_str(lwt_at(events, i), "what"), "wait");
     lwt_str_printf(b, "%zu threads wait for each other in a cycle; none of them can go on.", waits);
+  } else if (str_is(kind, "lock-abandoned")) {
+    lwt_str_printf(b, "Thread %s held %s %s when a new, unlocked lock appeared at its address "
+                   "(its memory was reused without unlock or destroy); the new lock is a new "
+                   "identity.", thread, type, lid);
   } else if (str_is(kind, "stall")) {
     lwt_str_printf(b, "Thread %s has waited %lld ms for %s %s, with no deadlock cycle in sight.",
                    thread, lwt_get_int(r, "waited_ms", 0), type, lid);

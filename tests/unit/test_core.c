@@ -494,12 +494,20 @@ static uint32_t rnd(uint32_t n) {
   return (uint32_t)(rng % n);
 }
 
+/* The k-th live entry of t's held stack, oldest first (holes skipped). */
+static const lw_held_t *live(const lw_thread_t *t, uint32_t k) {
+  for (uint32_t i = 0; i < t->nheld; i++)
+    if (t->held[i].addr && k-- == 0) return &t->held[i];
+  ck_abort_msg("no live held entry %u", k);
+  return NULL;
+}
+
 /* The held stack of t is exactly the locks arr[order[0..n)], oldest first. */
 static void check_held(const lw_thread_t *t, const char *arr, const uint32_t *order, uint32_t n) {
-  ck_assert_uint_eq(t->nheld, n);
+  ck_assert_uint_eq(lw_held_live(t), n);
   for (uint32_t i = 0; i < n; i++) {
-    ck_assert_ptr_eq((const void *)t->held[i].addr, &arr[order[i]]);
-    ck_assert_uint_eq(t->held[i].id, id_of(&arr[order[i]]));
+    ck_assert_ptr_eq((const void *)live(t, i)->addr, &arr[order[i]]);
+    ck_assert_uint_eq(live(t, i)->id, id_of(&arr[order[i]]));
   }
 }
 
@@ -507,16 +515,17 @@ static void check_held(const lw_thread_t *t, const char *arr, const uint32_t *or
 static void check_chains(lw_thread_t *t) {
   lw_thread_t *ref = lw_thread_create(LW_NO_SEQ);
   ck_assert_ptr_nonnull(ref);
-  for (uint32_t i = 0; i < t->nheld; i++) {
+  uint32_t n = lw_held_live(t);
+  for (uint32_t i = 0; i < n; i++) {
     lw_acq_t a;
-    lw_acquire_before(ref, &a, t->held[i].addr, LW_TYPE_MUTEX, NULL, t->held[i].mode,
-                      t->held[i].flags, 1);
+    lw_acquire_before(ref, &a, live(t, i)->addr, LW_TYPE_MUTEX, NULL, live(t, i)->mode,
+                      live(t, i)->flags, 1);
     lw_acquire_after(ref, &a, true);
   }
-  ck_assert_uint_eq(ref->nheld, t->nheld);
-  for (uint32_t i = 0; i < t->nheld; i++) {
-    ck_assert_uint_eq(ref->held[i].addr, t->held[i].addr);
-    ck_assert_msg(ref->held[i].chain == t->held[i].chain, "chain %u differs after release", i);
+  ck_assert_uint_eq(lw_held_live(ref), n);
+  for (uint32_t i = 0; i < n; i++) {
+    ck_assert_uint_eq(live(ref, i)->addr, live(t, i)->addr);
+    ck_assert_msg(live(ref, i)->chain == live(t, i)->chain, "chain %u differs after release", i);
   }
   for (uint32_t i = ref->nheld; i-- > 0;) lw_release(ref, ref->held[i].addr, LW_TYPE_MUTEX, NULL, 0);
   lw_thread_release(ref);
@@ -600,12 +609,12 @@ static void ooo_body(lw_thread_t *t, void *arg) {
   lk(t, &ooo_A);
   lk(t, &ooo_B);
   ul(t, &ooo_A); /* not the top */
-  ck_assert_uint_eq(t->nheld, 1);
-  ck_assert_ptr_eq((const void *)t->held[0].addr, &ooo_B);
-  uint64_t chain_b = t->held[0].chain;
+  ck_assert_uint_eq(lw_held_live(t), 1);
+  ck_assert_ptr_eq((const void *)live(t, 0)->addr, &ooo_B);
+  uint64_t chain_b = live(t, 0)->chain;
   lk(t, &ooo_C); /* orders: B -> C, and not A -> C */
-  ck_assert_uint_eq(t->nheld, 2);
-  ck_assert_ptr_eq((const void *)t->held[1].addr, &ooo_C);
+  ck_assert_uint_eq(lw_held_live(t), 2);
+  ck_assert_ptr_eq((const void *)live(t, 1)->addr, &ooo_C);
   ul(t, &ooo_C);
   ul(t, &ooo_B);
   /* B's chain after A left is the chain of B taken alone */

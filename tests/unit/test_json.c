@@ -436,9 +436,9 @@ static lw_report_t *sample_report(uint32_t seq) {
                              stack_of((uintptr_t)&sample_report + 1), NULL};
   r->locks[1] = (lw_rlock_t){2, 0x1000, LW_TYPE_RWLOCK, 0, 0, NULL};
   r->edges[0] = (lw_redge_t){0, 1, LW_MODE_WRITE, LW_MODE_READ,
-                             {0, stack_of((uintptr_t)&member + 1), stack_of((uintptr_t)&str_at + 1), 0, 0, 0},
+                             {0, stack_of((uintptr_t)&member + 1), stack_of((uintptr_t)&str_at + 1), 0, 0, 0, 0},
                              3, held1, 1};
-  r->edges[1] = (lw_redge_t){1, 0, LW_MODE_READ, LW_MODE_WRITE, {1, 0, 0, 0, 0, 0}, 0, held2, 2};
+  r->edges[1] = (lw_redge_t){1, 0, LW_MODE_READ, LW_MODE_WRITE, {1, 0, 0, 0, 0, 0, 0}, 0, held2, 2};
   r->closing_edge = 1;
   return r;
 }
