@@ -62,6 +62,7 @@ uint32_t lw_core_thread_spawn(lw_thread_t *parent) {
 lw_thread_t *lw_core_thread_start(uint32_t seq) { return lw_tls_self = lw_thread_create(seq); }
 
 void lw_core_thread_exit(lw_thread_t *t) {
+  lw__sem_purge(t);
   if (t->nheld) lw__report_exit_holding(t);
   for (uint32_t i = 0; i < t->nheld; i++) lw_hset_unref(t->held[i].set);
   if (lw_tls_self == t) lw_tls_self = NULL;
@@ -70,16 +71,27 @@ void lw_core_thread_exit(lw_thread_t *t) {
 
 /* ---- identity ------------------------------------------------------------ */
 
-/* Ends the identity of the lock at addr, if it has one. */
-static void retire(uintptr_t addr) {
+/*
+ * Ends the identity of the lock at addr, if it has one. For a semaphore,
+ * signal says why: it showed signalling use (the reports held for it are
+ * dropped) or its life ended as a lock (they may be made now).
+ */
+void lw__retire(uintptr_t addr, bool signal) {
   lw_lock_t *rec = lw_registry_unlink(addr);
   if (!rec) return;
+  lw_report_t *ready = NULL;
   lw_ilock_acquire(&graph.lock);
+  uint64_t id = atomic_load_explicit(&rec->id, memory_order_relaxed);
   atomic_store_explicit(&rec->id, 0, memory_order_release);
   lw_graph_remove_node(&graph, &rec->node);
+  /* under the graph lock, so no cycle through it can be held after this */
+  if (rec->type == LW_TYPE_SEM) ready = lw__sem_settle(id, signal);
   lw_ilock_release(&graph.lock);
   lw_registry_recycle(rec);
+  lw__sem_submit(ready);
 }
+
+static void retire(uintptr_t addr) { lw__retire(addr, false); }
 
 uint32_t lw__site_stack(lw_thread_t *t, uintptr_t pc) {
   uint64_t v = 0;
@@ -235,6 +247,7 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
         if (r == LW_EDGE_CYCLE) {
           rep = cycle_report(&cycle);
           lw_cycle_release(&cycle);
+          if (rep && lw__sem_hold(rep)) rep = NULL; /* until its semaphores' fate is known */
         }
       }
       lw_ilock_release(&graph.lock);
@@ -242,7 +255,10 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
       if (r != LW_EDGE_ERROR) lw_thread_add_edge(t, h->id, a->id, pair);
       if (rep) lw_report_submit(rep);
     }
-    if (!(h->flags & (LW_ACQ_TRY | LW_HELD_REBRIDGE)) && h->mode == LW_MODE_WRITE) break;
+    /* a semaphore may leave the graph at any time (signalling use), and its paths with it */
+    if (!(h->flags & (LW_ACQ_TRY | LW_HELD_REBRIDGE)) && h->mode == LW_MODE_WRITE &&
+        h->type != LW_TYPE_SEM)
+      break;
   }
   lw_hset_unref(set);
 }
@@ -254,6 +270,8 @@ lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, lw_kind
   if (addr < 4096) return NULL; /* not a lock: the real call will fail or fault, untracked */
   lw_lock_t *rec = lw_registry_find(addr, id);
   if (rec && rec->type == type) return rec;
+  /* a semaphore is a lock only from its sem_init or sem_open (never made here) */
+  if (type == LW_TYPE_SEM) return NULL;
   if (rec) retire(addr); /* memory reused for another kind of lock */
   return lw_registry_get(addr, type, kind ? kind(addr) : 0, lw__site_stack(t, pc), id);
 }
@@ -261,6 +279,7 @@ lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, lw_kind
 void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type,
                       lw_kind_fn kind, unsigned mode, unsigned flags, uintptr_t pc) {
   a->pc = pc ? pc : 1;
+  if (type == LW_TYPE_SEM) lw__sem_purge(t);
   a->rec = lw__record_for(t, addr, type, kind, a->pc, &a->id);
   if (!a->rec) return;
   a->stack = lw__site_stack(t, a->pc);
@@ -275,6 +294,15 @@ void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type
       /* another thread unlocked it for us (reported then): we no longer hold it */
       lw_release(t, addr, type, NULL, pc);
       break;
+    }
+    if (type == LW_TYPE_SEM) {
+      /*
+       * A semaphore waited again by its holder: only a post by another thread
+       * can let this go on (a Condition's waiter lock in Python): a signal.
+       */
+      lw__sem_signal(t, addr);
+      a->rec = NULL;
+      return;
     }
     if ((a->rec->kind & LW_KIND_RECURSIVE) ||
         (type == LW_TYPE_RWLOCK && mode == LW_MODE_READ && h->mode == LW_MODE_READ &&
@@ -312,6 +340,20 @@ void lw__after_slow(lw_thread_t *t, const lw_acq_t *a) {
       a->flags, a->type};
 }
 
+void lw__held_remove(lw_thread_t *t, uint32_t i) {
+  lw_held_t *h = &t->held[i];
+  lw_hset_unref(h->set);
+  memmove(h, h + 1, (t->nheld - 1 - i) * sizeof *h);
+  t->nheld--;
+  for (uint32_t j = i; j < t->nheld; j++) {
+    lw_held_t *e = &t->held[j];
+    lw_hset_unref(e->set); /* its prefix changed */
+    e->set = NULL;
+    if (i > 0) e->flags |= LW_HELD_REBRIDGE; /* locks below the gap lost their path to it */
+    e->chain = lw_chain_step(j ? t->held[j - 1].chain : 0, e->id, e->mode, e->flags);
+  }
+}
+
 bool lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
                       uintptr_t pc) {
   for (uint32_t i = t->nheld; i-- > 0;) {
@@ -321,16 +363,7 @@ bool lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn
       h->count--;
       return false;
     }
-    lw_hset_unref(h->set);
-    memmove(h, h + 1, (t->nheld - 1 - i) * sizeof *h);
-    t->nheld--;
-    for (uint32_t j = i; j < t->nheld; j++) {
-      lw_held_t *e = &t->held[j];
-      lw_hset_unref(e->set); /* its prefix changed */
-      e->set = NULL;
-      if (i > 0) e->flags |= LW_HELD_REBRIDGE; /* locks below the gap lost their path to it */
-      e->chain = lw_chain_step(j ? t->held[j - 1].chain : 0, e->id, e->mode, e->flags);
-    }
+    lw__held_remove(t, i);
     return false;
   }
   if (!state) return false;
@@ -542,6 +575,7 @@ int lw_core_finish(int status, bool status_known) {
   if (!atomic_compare_exchange_strong(&finished, &expected, 1)) return status;
   lw_alloc_unlimited = 1; /* the document is written whatever memory_mb says */
   if (lw_opt.dump_at_exit) lw_core_dump("at exit");
+  lw__sem_flush(); /* reports held for semaphores that never showed signalling use */
   uint32_t n;
   const lw_report_t *reports = lw_report_stored(&n);
   if (lw_opt.json_path && lw_opt.json_path[0]) write_json(reports);
@@ -584,6 +618,7 @@ void lw_core_fork_prepare(void) {
   lw_thread_fork_prepare();
   lw_registry_fork_prepare();
   lw_ilock_acquire(&graph.lock);
+  lw__sem_fork_prepare();
   lw_ilock_acquire(&lw_stacks.lock);
   lw_alloc_fork_prepare();
   /*
@@ -598,6 +633,7 @@ void lw_core_fork_parent(void) {
   lw_tls_forking = 0;
   lw_alloc_fork_parent();
   lw_ilock_release(&lw_stacks.lock);
+  lw__sem_fork_parent();
   lw_ilock_release(&graph.lock);
   lw_registry_fork_parent();
   lw_thread_fork_parent();
@@ -612,6 +648,7 @@ void lw_core_fork_child(void) {
   lw_alloc_fork_child();
   lw_ilock_reset(&lw_stacks.lock);
   lw_ilock_reset(&graph.lock);
+  lw__sem_fork_child();
   lw_ilock_reset(&cond_lock);
   lw_registry_fork_child();
   lw_thread_fork_child();

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <threads.h>
 #include <stdbool.h>
 #include <stdint.h>
