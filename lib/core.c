@@ -85,7 +85,9 @@ void lw__retire(uintptr_t addr, bool signal) {
   atomic_store_explicit(&rec->id, 0, memory_order_release);
   lw_graph_remove_node(&graph, &rec->node);
   /* under the graph lock, so no cycle through it can be held after this */
-  if (rec->type == LW_TYPE_SEM) ready = lw__sem_settle(id, signal);
+  if (rec->type == LW_TYPE_SEM) /* taken by one thread only, it was in no deadlock */
+    ready = lw__sem_settle(id, signal || atomic_load_explicit(&rec->users, memory_order_relaxed) !=
+                                                LW_USERS_SHARED);
   lw_ilock_release(&graph.lock);
   lw_registry_recycle(rec);
   lw__sem_submit(ready);
@@ -255,10 +257,7 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
       if (r != LW_EDGE_ERROR) lw_thread_add_edge(t, h->id, a->id, pair);
       if (rep) lw_report_submit(rep);
     }
-    /* a semaphore may leave the graph at any time (signalling use), and its paths with it */
-    if (!(h->flags & (LW_ACQ_TRY | LW_HELD_REBRIDGE)) && h->mode == LW_MODE_WRITE &&
-        h->type != LW_TYPE_SEM)
-      break;
+    if (!(h->flags & (LW_ACQ_TRY | LW_HELD_REBRIDGE)) && h->mode == LW_MODE_WRITE) break;
   }
   lw_hset_unref(set);
 }

@@ -134,6 +134,13 @@ void lw_sem_created(lw_thread_t *t, uintptr_t addr, unsigned value, uintptr_t pc
 void lw_sem_opened(lw_thread_t *t, uintptr_t addr, unsigned value, uintptr_t pc);
 
 /*
+ * sem_destroy or sem_close of the semaphore at addr, whose value was free
+ * (1) or not: not free, it may still be waiting for a post and is taken as
+ * a signal (its held reports are dropped); free, it ended its life as a lock.
+ */
+void lw_sem_destroyed(lw_thread_t *t, uintptr_t addr, bool free);
+
+/*
  * A post of the semaphore at addr that is not the release of the top of t's
  * held stack: a release further down, or a post by a thread that does not
  * hold it, which makes it a signal (semaphores=auto) or releases it for its
@@ -143,6 +150,21 @@ void lw_sem_post_slow(lw_thread_t *t, uintptr_t addr, uintptr_t pc);
 
 /* The value of the semaphore at addr was seen above 1: it is no lock. */
 void lw_sem_overflow(lw_thread_t *t, uintptr_t addr);
+
+void lw__sem_note_user(lw_thread_t *t, const lw_acq_t *a);
+
+/*
+ * After a semaphore was taken (acquisition a): remembers whether more than
+ * one thread ever took it. A cycle through a lock that only one thread
+ * ever took cannot deadlock; for semaphores such cycles are not reported
+ * (Python's Condition.wait(0) nests a private waiter lock both ways).
+ */
+static inline void lw_sem_note_user(lw_thread_t *t, const lw_acq_t *a) {
+  if (!a->rec) return;
+  uint32_t u = atomic_load_explicit(&a->rec->users, memory_order_relaxed);
+  if (__builtin_expect(u == LW_USERS_SHARED || u == t->seq + 1, 1)) return;
+  lw__sem_note_user(t, a);
+}
 
 /* Is the semaphore of acquisition a still tracked (not found to be a signal since)? */
 static inline bool lw_sem_tracked(const lw_acq_t *a) {

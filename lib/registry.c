@@ -54,6 +54,7 @@ lw_lock_t *lw_registry_get(uintptr_t addr, unsigned type, unsigned kind, uint32_
     rec->type = (uint8_t)type;
     rec->kind = (uint8_t)kind;
     rec->create_stack = create_stack;
+    atomic_store_explicit(&rec->users, 0, memory_order_relaxed);
     rec->next_free = NULL;
     lw_graph_node_init(&rec->node, nid, (kind & LW_KIND_READER_PREF) != 0);
     atomic_store_explicit(&rec->addr, addr, memory_order_relaxed);

@@ -25,10 +25,14 @@
 #include "registry.h"
 #include "types.h"
 
-/* A held report and the ids of its semaphores not yet known to be locks (0: known). */
+/*
+ * A held report and the ids of its semaphores not yet known to be locks (0:
+ * known), with their addresses.
+ */
 typedef struct pending {
   lw_report_t *r;
   uint64_t *sems;
+  uintptr_t *addrs;
   uint32_t nsems;
   struct pending *next;
 } pending_t;
@@ -39,6 +43,7 @@ static pending_t *pending;
 
 static void pending_free(pending_t *p) {
   lw_free(p->sems, p->nsems * sizeof *p->sems);
+  lw_free(p->addrs, p->nsems * sizeof *p->addrs);
   lw_free(p, sizeof *p);
 }
 
@@ -50,17 +55,22 @@ bool lw__sem_hold(lw_report_t *r) {
   lw_alloc_unlimited = 1; /* like the report itself: made even at the memory limit */
   pending_t *p = lw_alloc(sizeof *p);
   uint64_t *sems = lw_alloc(n * sizeof *sems);
+  uintptr_t *addrs = lw_alloc(n * sizeof *addrs);
   lw_alloc_unlimited = unlimited;
-  if (!p || !sems) { /* cannot wait for the semaphores' fate: say nothing rather than maybe wrong */
+  if (!p || !sems || !addrs) { /* cannot wait for the semaphores' fate: say nothing */
     lw_free(p, sizeof *p);
     lw_free(sems, n * sizeof *sems);
+    lw_free(addrs, n * sizeof *addrs);
     lw_report_free(r);
     return true;
   }
   uint32_t k = 0;
   for (uint32_t i = 0; i < r->nlocks; i++)
-    if (r->locks[i].type == LW_TYPE_SEM) sems[k++] = r->locks[i].id;
-  *p = (pending_t){r, sems, n, NULL};
+    if (r->locks[i].type == LW_TYPE_SEM) {
+      sems[k] = r->locks[i].id;
+      addrs[k++] = r->locks[i].addr;
+    }
+  *p = (pending_t){r, sems, addrs, n, NULL};
   lw_ilock_acquire(&pending_lock);
   p->next = pending;
   pending = p;
@@ -118,6 +128,20 @@ void lw__sem_submit(lw_report_t *ready) {
   }
 }
 
+/* Is every semaphore still open in p a lock taken by more than one thread now? */
+static bool shared_now(const pending_t *p) {
+  for (uint32_t i = 0; i < p->nsems; i++) {
+    uint64_t id;
+    const lw_lock_t *rec;
+    if (!p->sems[i]) continue;
+    rec = lw_registry_find(p->addrs[i], &id);
+    if (rec && id == p->sems[i] &&
+        atomic_load_explicit(&rec->users, memory_order_relaxed) != LW_USERS_SHARED)
+      return false;
+  }
+  return true;
+}
+
 void lw__sem_flush(void) {
   lw_ilock_acquire(&pending_lock);
   pending_t *p = pending;
@@ -136,7 +160,8 @@ void lw__sem_flush(void) {
   lw_report_halt = NULL;
   while (rev) {
     pending_t *next = rev->next;
-    lw_report_submit(rev->r);
+    if (shared_now(rev)) lw_report_submit(rev->r);
+    else lw_report_free(rev->r); /* a semaphore only one thread took: no deadlock */
     pending_free(rev);
     rev = next;
   }
@@ -152,6 +177,13 @@ void lw__sem_fork_child(void) {
 }
 
 /* ---- a semaphore's life ---------------------------------------------------- */
+
+void lw__sem_note_user(lw_thread_t *t, const lw_acq_t *a) {
+  uint32_t me = t->seq + 1, u = 0;
+  if (atomic_load_explicit(&a->rec->id, memory_order_acquire) != a->id) return; /* gone since */
+  if (!atomic_compare_exchange_strong(&a->rec->users, &u, me) && u != me)
+    atomic_store_explicit(&a->rec->users, LW_USERS_SHARED, memory_order_relaxed);
+}
 
 void lw__sem_purge(lw_thread_t *t) {
   for (uint32_t i = t->nheld; i-- > 0;) {
@@ -176,6 +208,16 @@ void lw_sem_opened(lw_thread_t *t, uintptr_t addr, unsigned value, uintptr_t pc)
   const lw_lock_t *rec = lw_registry_find(addr, &id);
   if (rec && rec->type == LW_TYPE_SEM) return; /* opened again: the same semaphore */
   lw_sem_created(t, addr, value, pc);
+}
+
+void lw_sem_destroyed(lw_thread_t *t, uintptr_t addr, bool free) {
+  (void)t;
+  /*
+   * A lock-like semaphore is free (1) when nobody holds it. Destroyed at 0,
+   * its last wait was never matched by its holder's post: a waiter left
+   * behind (Python's Condition.wait(0)), not a lock shown to be one.
+   */
+  lw__retire(addr, !free);
 }
 
 void lw_sem_post_slow(lw_thread_t *t, uintptr_t addr, uintptr_t pc) {

@@ -98,6 +98,7 @@ LW_EXPORT int sem_wait(sem_t *s) {
   int err = errno;
   lw_tls_guard = 1;
   lw_acquire_after(t, &a, rc == 0);
+  if (rc == 0) lw_sem_note_user(t, &a);
   lw_leave();
   errno = rc == 0 ? saved : err;
   return rc;
@@ -113,6 +114,7 @@ LW_EXPORT int sem_trywait(sem_t *s) {
   lw_acq_t a;
   lw_acquire_before(t, &a, (uintptr_t)s, LW_TYPE_SEM, NULL, LW_MODE_WRITE, 0, LW_RET_PC());
   lw_acquire_after(t, &a, true);
+  lw_sem_note_user(t, &a);
   lw_leave();
   errno = saved;
   return 0;
@@ -134,6 +136,7 @@ LW_EXPORT int sem_trywait(sem_t *s) {
   int err = errno;                                                                             \
   lw_tls_guard = 1;                                                                            \
   lw_acquire_after(t, &a, rc == 0);                                                            \
+  if (rc == 0) lw_sem_note_user(t, &a);                                                        \
   lw_leave();                                                                                  \
   errno = rc == 0 ? saved : err;                                                               \
   return rc;
@@ -183,13 +186,20 @@ LW_EXPORT int sem_init(sem_t *s, int pshared, unsigned value) {
   return rc;
 }
 
-LW_EXPORT int sem_destroy(sem_t *s) {
-  int rc = LW_REAL(sem_destroy)(s);
-  if (rc != 0 || sems_off()) return rc;
+/* The end of a semaphore's identity; its value (read before the real call) tells its fate. */
+static void sem_ended(sem_t *s) {
   int saved = errno;
-  lw_wrap_destroyed(s); /* the end of a lock's life: its held reports may be made */
+  lw_thread_t *t = lw_enter();
+  if (t) {
+    lw_sem_destroyed(t, (uintptr_t)s, sem_value(s) == 1);
+    lw_leave();
+  }
   errno = saved;
-  return rc;
+}
+
+LW_EXPORT int sem_destroy(sem_t *s) {
+  if (!sems_off()) sem_ended(s); /* before: its memory may be reused right after */
+  return LW_REAL(sem_destroy)(s);
 }
 
 LW_EXPORT sem_t *sem_open(const char *name, int oflag, ...) {
@@ -221,10 +231,6 @@ LW_EXPORT sem_t *sem_open(const char *name, int oflag, ...) {
 }
 
 LW_EXPORT int sem_close(sem_t *s) {
-  if (!sems_off()) {
-    int saved = errno;
-    lw_wrap_destroyed(s); /* before the mapping goes (and its address may be reused) */
-    errno = saved;
-  }
+  if (!sems_off()) sem_ended(s); /* before the mapping goes (and its address may be reused) */
   return LW_REAL(sem_close)(s);
 }
