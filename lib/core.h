@@ -154,9 +154,10 @@ void lw_sem_overflow(lw_thread_t *t, uintptr_t addr);
 void lw__sem_note_user(lw_thread_t *t, const lw_acq_t *a);
 
 /*
- * After a semaphore was taken (acquisition a): remembers whether more than
- * one thread ever took it. A cycle through a lock that only one thread
- * ever took cannot deadlock; for semaphores such cycles are not reported
+ * When a semaphore is requested by a blocking or timed wait, or taken by a
+ * trywait (acquisition a): remembers whether more than one thread ever asked
+ * for it. A cycle through a lock that only one thread ever asked for cannot
+ * deadlock; for semaphores such cycles are not reported
  * (Python's Condition.wait(0) nests a private waiter lock both ways).
  */
 static inline void lw_sem_note_user(lw_thread_t *t, const lw_acq_t *a) {

@@ -13,6 +13,7 @@
  */
 #include <fcntl.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdarg.h>
 
 #include "../lib/options.h"
@@ -34,6 +35,22 @@ static inline int sem_value(sem_t *s) {
   sem_getvalue(s, &v);
   return v;
 #endif
+}
+
+/*
+ * After a timed wait failed with EINTR: would the real sem_wait have
+ * failed too? The kernel restarts an untimed wait after a handler installed
+ * with SA_RESTART, never a timed one; which signal came is not known here,
+ * so the wait goes on only if every handler installed restarts.
+ */
+static bool sem_wait_restarts(void) {
+  for (int sig = 1; sig < NSIG; sig++) {
+    struct sigaction sa;
+    if (sigaction(sig, NULL, &sa) != 0) continue;
+    bool handled = (sa.sa_flags & SA_SIGINFO) || (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN);
+    if (handled && !(sa.sa_flags & SA_RESTART)) return false;
+  }
+  return true;
 }
 
 static uint64_t now_ns(void) {
@@ -61,6 +78,7 @@ static int sem_wait_slices(lw_thread_t *t, lw_acq_t *a, sem_t *s) {
     uint64_t until = now_ns() + slice;
     struct timespec abs = {(time_t)(until / 1000000000u), (long)(until % 1000000000u)};
     rc = LW_REAL(sem_clockwait)(s, CLOCK_MONOTONIC, &abs);
+    if (rc != 0 && errno == EINTR && sem_wait_restarts()) continue;
     if (rc == 0 || errno != ETIMEDOUT) break;
     lw_tls_guard = 1;
     if (!published) {
@@ -88,6 +106,7 @@ LW_EXPORT int sem_wait(sem_t *s) {
   lw_leave();
   errno = saved;
   if (!a.rec) return LW_REAL(sem_wait)(s); /* not a lock */
+  lw_sem_note_user(t, &a); /* a thread that asks for it counts as a user */
   int rc;
   if (__libc_single_threaded || !real_sem_clockwait) /* nobody to wait for */
     rc = LW_REAL(sem_wait)(s);
@@ -98,7 +117,6 @@ LW_EXPORT int sem_wait(sem_t *s) {
   int err = errno;
   lw_tls_guard = 1;
   lw_acquire_after(t, &a, rc == 0);
-  if (rc == 0) lw_sem_note_user(t, &a);
   lw_leave();
   errno = rc == 0 ? saved : err;
   return rc;
@@ -132,11 +150,11 @@ LW_EXPORT int sem_trywait(sem_t *s) {
   lw_leave();                                                                                  \
   errno = saved;                                                                               \
   if (!a.rec) return call;                                                                     \
+  lw_sem_note_user(t, &a);                                                                     \
   int rc = call;                                                                               \
   int err = errno;                                                                             \
   lw_tls_guard = 1;                                                                            \
   lw_acquire_after(t, &a, rc == 0);                                                            \
-  if (rc == 0) lw_sem_note_user(t, &a);                                                        \
   lw_leave();                                                                                  \
   errno = rc == 0 ? saved : err;                                                               \
   return rc;

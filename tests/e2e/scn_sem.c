@@ -25,8 +25,9 @@
  *   handoff      binary semaphores posted by threads that never waited them
  *                while locks are taken around them in both orders; and a
  *                thread that ends holding one, which main posts.
- *   eintr        main holds S; T1 waits S and main interrupts it with a
- *                signal: sem_wait returns -1 with EINTR, as without lockwatch.
+ *   eintr        main holds S; T1 waits S and main sends it signals: sem_wait
+ *                fails with EINTR, as without lockwatch; with --restart (the
+ *                handler has SA_RESTART) it goes on waiting, as without it.
  *   deadlock     T1 waits A, T2 waits B, they meet at a barrier, then T1
  *                waits B and T2 waits A: a real deadlock (never run natively).
  *                With mutex: B is a mutex.
@@ -286,24 +287,31 @@ static void handoff(void)
 /* ---- EINTR ---------------------------------------------------------------- */
 
 static volatile sig_atomic_t handled;
-static volatile int eintr_seen;
+static volatile int eintrs, restart;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    handled = 1;
+    handled++;
 }
 
 static void *eintr_t1(void *arg)
 {
     (void)arg;
-    int rc;
-    while ((rc = sem_wait(&sem_s)) == 0)
-        SEM_CHECK(sem_post(&sem_s)); /* not held by main yet: never happens */
-    eintr_seen = errno;
+    while (sem_wait(&sem_s) != 0) {
+        if (errno != EINTR)
+            SEM_CHECK(-1);
+        eintrs++;
+    }
+    SEM_CHECK(sem_post(&sem_s));
     return NULL;
 }
 
+/*
+ * main holds S while T1 waits for it and is sent signals. Without
+ * SA_RESTART, sem_wait fails with EINTR; with it, the wait goes on (Linux
+ * restarts an untimed sem_wait).
+ */
 static void eintr(void)
 {
     struct sigaction sa;
@@ -311,20 +319,21 @@ static void eintr(void)
 
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESTART; /* sem_wait is interrupted all the same */
+    sa.sa_flags = restart ? SA_RESTART : 0;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGUSR1, &sa, NULL);
     SEM_CHECK(sem_init(&sem_s, 0, 1));
     sem_wait_fully(&sem_s);
     SCN_CHECK(pthread_create(&t1, NULL, eintr_t1, NULL));
-    struct timespec pause = {0, 20 * 1000 * 1000};
-    while (!eintr_seen) { /* until a signal lands in the wait itself */
+    struct timespec pause = {0, 30 * 1000 * 1000};
+    for (int i = 0; i < 5; i++) {
         nanosleep(&pause, NULL);
         pthread_kill(t1, SIGUSR1);
     }
-    SCN_CHECK(pthread_join(t1, NULL));
+    nanosleep(&pause, NULL);
     SEM_CHECK(sem_post(&sem_s));
-    printf("sem_wait: %s, handler ran: %s\n", eintr_seen == EINTR ? "EINTR" : strerror(eintr_seen),
+    SCN_CHECK(pthread_join(t1, NULL));
+    printf("sem_wait failed with EINTR: %s, handler ran: %s\n", eintrs ? "yes" : "no",
            handled ? "yes" : "no");
 }
 
@@ -402,6 +411,7 @@ int main(int argc, char **argv)
     ordered = scn_flag(argc, argv, "--ordered");
     no_signal = scn_flag(argc, argv, "--no-signal");
     with_mutex = scn_flag(argc, argv, "--mutex");
+    restart = scn_flag(argc, argv, "--restart");
     SEM_CHECK(sem_init(&sem_a, 0, 1));
     SEM_CHECK(sem_init(&sem_b, 0, 1));
     if (strcmp(mode, "sems") == 0 || strcmp(mode, "trywait") == 0) {
@@ -441,7 +451,7 @@ int main(int argc, char **argv)
         deadlock();
     } else {
         fprintf(stderr, "usage: scn_sem sems|mixed|trywait|named|late-signal|rewait|buffer|"
-                        "handoff|eintr|deadlock [--ordered] [--no-signal] [--mutex]\n");
+                        "handoff|eintr|deadlock [--ordered] [--no-signal] [--mutex] [--restart]\n");
         return 2;
     }
     printf("counter: %ld\ndone\n", counter);
