@@ -7,6 +7,7 @@
 #include "core.h"
 #include "core_internal.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <stddef.h>
@@ -275,8 +276,8 @@ lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, lw_kind
   return lw_registry_get(addr, type, kind ? kind(addr) : 0, lw__site_stack(t, pc), id);
 }
 
-void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type,
-                      lw_kind_fn kind, unsigned mode, unsigned flags, uintptr_t pc) {
+static void acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type,
+                         lw_kind_fn kind, unsigned mode, unsigned flags, uintptr_t pc) {
   a->pc = pc ? pc : 1;
   if (type == LW_TYPE_SEM) lw__sem_purge(t);
   a->rec = lw__record_for(t, addr, type, kind, a->pc, &a->id);
@@ -323,7 +324,7 @@ void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type
   lw_u64map_put(&t->chains, key, 0);
 }
 
-void lw__after_slow(lw_thread_t *t, const lw_acq_t *a) {
+static void after_slow(lw_thread_t *t, const lw_acq_t *a) {
   if (a->relock) {
     for (uint32_t i = t->nheld; i-- > 0;)
       if (t->held[i].addr == a->addr) {
@@ -353,8 +354,8 @@ void lw__held_remove(lw_thread_t *t, uint32_t i) {
   }
 }
 
-bool lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
-                      uintptr_t pc) {
+static bool release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
+                         uintptr_t pc) {
   for (uint32_t i = t->nheld; i-- > 0;) {
     lw_held_t *h = &t->held[i];
     if (h->addr != addr) continue;
@@ -370,6 +371,32 @@ bool lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn
   if (st.owner != LW_OWNER_NONE && st.owner != LW_OWNER_OTHER) return false;
   lw__report_unlock_not_owner(t, addr, type, &st, pc);
   return true;
+}
+
+/*
+ * The slow paths seen from the wrappers: the program's errno comes out as it
+ * went in (a stack capture or a new chunk of memory may set it), so the fast
+ * paths need not save it.
+ */
+void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type,
+                      lw_kind_fn kind, unsigned mode, unsigned flags, uintptr_t pc) {
+  int saved = errno;
+  acquire_slow(t, a, addr, type, kind, mode, flags, pc);
+  errno = saved;
+}
+
+void lw__after_slow(lw_thread_t *t, const lw_acq_t *a) {
+  int saved = errno;
+  after_slow(t, a);
+  errno = saved;
+}
+
+bool lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
+                      uintptr_t pc) {
+  int saved = errno;
+  bool foreign = release_slow(t, addr, type, state, pc);
+  errno = saved;
+  return foreign;
 }
 
 void lw_foreign_unlock(lw_thread_t *t, uintptr_t addr) {

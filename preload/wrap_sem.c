@@ -100,11 +100,9 @@ LW_EXPORT int sem_wait(sem_t *s) {
   if (LW_UNLIKELY(sems_off())) return LW_REAL(sem_wait)(s);
   lw_thread_t *t = lw_enter();
   if (!t) return LW_REAL(sem_wait)(s);
-  int saved = errno;
-  lw_acq_t a;
+  lw_acq_t a; /* (the core's slow paths leave errno as it was) */
   lw_acquire_before(t, &a, (uintptr_t)s, LW_TYPE_SEM, NULL, LW_MODE_WRITE, 0, LW_RET_PC());
   lw_leave();
-  errno = saved;
   if (!a.rec) return LW_REAL(sem_wait)(s); /* not a lock */
   lw_sem_note_user(t, &a); /* a thread that asks for it counts as a user */
   int rc;
@@ -114,16 +112,13 @@ LW_EXPORT int sem_wait(sem_t *s) {
     rc = sem_wait_slices(t, &a, s);
   else if (rc != 0)
     return rc; /* EINVAL */
-  int err = errno;
   lw_tls_guard = 1;
-  lw_acquire_after(t, &a, rc == 0);
+  lw_acquire_after(t, &a, rc == 0); /* on failure, does nothing */
   lw_leave();
-  errno = rc == 0 ? saved : err;
   return rc;
 }
 
 LW_EXPORT int sem_trywait(sem_t *s) {
-  int saved = errno;
   int rc = LW_REAL(sem_trywait)(s);
   if (rc != 0 || LW_UNLIKELY(sems_off())) return rc;
   lw_thread_t *t = lw_enter();
@@ -134,7 +129,6 @@ LW_EXPORT int sem_trywait(sem_t *s) {
   lw_acquire_after(t, &a, true);
   lw_sem_note_user(t, &a);
   lw_leave();
-  errno = saved;
   return 0;
 }
 
@@ -143,20 +137,16 @@ LW_EXPORT int sem_trywait(sem_t *s) {
   if (LW_UNLIKELY(sems_off())) return call;                                                    \
   lw_thread_t *t = lw_enter();                                                                 \
   if (!t) return call;                                                                         \
-  int saved = errno;                                                                           \
   lw_acq_t a;                                                                                  \
   lw_acquire_before(t, &a, (uintptr_t)(s), LW_TYPE_SEM, NULL, LW_MODE_WRITE, LW_ACQ_TIMED,     \
                     LW_RET_PC());                                                              \
   lw_leave();                                                                                  \
-  errno = saved;                                                                               \
   if (!a.rec) return call;                                                                     \
   lw_sem_note_user(t, &a);                                                                     \
   int rc = call;                                                                               \
-  int err = errno;                                                                             \
   lw_tls_guard = 1;                                                                            \
   lw_acquire_after(t, &a, rc == 0);                                                            \
   lw_leave();                                                                                  \
-  errno = rc == 0 ? saved : err;                                                               \
   return rc;
 
 LW_EXPORT int sem_timedwait(sem_t *restrict s, const struct timespec *restrict abs) {
