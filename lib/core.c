@@ -230,11 +230,22 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
     bool stale = h->foreign != atomic_load_explicit(&h->rec->foreign_unlocks, memory_order_relaxed);
     if (h->id != a->id && !stale && !lw_thread_has_edge(t, h->id, a->id, pair)) {
       if (!prepared) {
-        stack_to = lw_stack_capture(&lw_stacks, (int)lw_opt.stack_depth);
         set = held_set(t);
         prepared = true;
       }
-      lw_witness_t w = {t->seq, h->stack, stack_to, (uintptr_t)lw_hset_ref(set)};
+      /*
+       * An order with a semaphore in it names the stack of the call site
+       * (captured once per site): a Python program makes a new semaphore at
+       * every Condition.wait, each with new orders, most of them gone at its
+       * next operation (a signal); a capture each would cost more than the
+       * program.
+       */
+      uint32_t to = a->stack;
+      if (a->type != LW_TYPE_SEM && h->type != LW_TYPE_SEM) {
+        if (!stack_to) stack_to = lw_stack_capture(&lw_stacks, (int)lw_opt.stack_depth);
+        to = stack_to;
+      }
+      lw_witness_t w = {t->seq, h->stack, to, (uintptr_t)lw_hset_ref(set)};
       lw_cycle_t cycle;
       lw_report_t *rep = NULL;
       int r = LW_EDGE_ERROR;
