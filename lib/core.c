@@ -215,6 +215,11 @@ static lw_hset_t *held_set(lw_thread_t *t) {
 
 static void release_witness(lw_witness_t *w) { lw_hset_unref((lw_hset_t *)w->held_set); }
 
+/* Is rec a semaphore that only t made and asked for so far? */
+static bool own_semaphore(const lw_thread_t *t, const lw_lock_t *rec, unsigned type) {
+  return type == LW_TYPE_SEM && atomic_load_explicit(&rec->users, memory_order_relaxed) == t->seq + 1;
+}
+
 /*
  * The slow path: publishes held -> a for each held lock the rule selects
  * (from the top, up to and including the first blocking exclusive
@@ -234,14 +239,14 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
         prepared = true;
       }
       /*
-       * An order with a semaphore in it names the stack of the call site
-       * (captured once per site): a Python program makes a new semaphore at
-       * every Condition.wait, each with new orders, most of them gone at its
-       * next operation (a signal); a capture each would cost more than the
-       * program.
+       * An order with a semaphore that only this thread ever made and asked
+       * for names the stack of the call site (captured once per site): a
+       * Python program makes such a semaphore at every Condition.wait, with
+       * new orders each time, gone at its next operation (a signal); a
+       * capture each would cost more than the program.
        */
       uint32_t to = a->stack;
-      if (a->type != LW_TYPE_SEM && h->type != LW_TYPE_SEM) {
+      if (!own_semaphore(t, a->rec, a->type) && !own_semaphore(t, h->rec, h->type)) {
         if (!stack_to) stack_to = lw_stack_capture(&lw_stacks, (int)lw_opt.stack_depth);
         to = stack_to;
       }

@@ -21,7 +21,8 @@ typedef struct lw_lock {
   uint8_t kind; /* LW_KIND_* */
   uint32_t create_stack;
   _Atomic uint32_t foreign_unlocks; /* unlocks by a thread that did not hold it */
-  _Atomic uint32_t users; /* semaphores: 0, 1 + the seq of the only thread that took it, or shared */
+  _Atomic uint32_t users; /* semaphores: 0, 1 + the seq of the only thread that made or asked
+                             for it, or LW_USERS_SHARED */
   lw_node_t node; /* in the lock-order graph */
   struct lw_lock *next_free;
 } lw_lock_t;

@@ -199,8 +199,16 @@ void lw__sem_signal(lw_thread_t *t, uintptr_t addr) {
 }
 
 void lw_sem_created(lw_thread_t *t, uintptr_t addr, unsigned value, uintptr_t pc) {
-  if (value == 1) lw_lock_created(t, addr, LW_TYPE_SEM, 0, pc);
-  else lw_lock_destroyed(t, addr); /* counting or signalling: a new identity, not a lock */
+  if (value != 1) {
+    lw_lock_destroyed(t, addr); /* counting or signalling: a new identity, not a lock */
+    return;
+  }
+  lw_lock_created(t, addr, LW_TYPE_SEM, 0, pc);
+  uint64_t id;
+  lw_lock_t *rec = lw_registry_find(addr, &id);
+  /* its maker counts as its first user: a lock made by one thread and used by another is shared */
+  if (rec && rec->type == LW_TYPE_SEM)
+    atomic_store_explicit(&rec->users, t->seq + 1, memory_order_relaxed);
 }
 
 void lw_sem_opened(lw_thread_t *t, uintptr_t addr, unsigned value, uintptr_t pc) {
