@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make demo    installs what is missing (as root), builds, runs the bank demo
 #   make check   builds and runs every test
-# Other targets: make (build only), make check-real (real multi-threaded
+# Other targets: make (build only), make demo-python (the bank in Python), make check-real (real multi-threaded
 # programs, with and without lockwatch), make check-asan (the code and its tests
 # under AddressSanitizer and UndefinedBehaviorSanitizer), make check-fuzz
 # (the parsers under libFuzzer for FUZZ_SECONDS each), make html-screenshot
@@ -15,7 +15,7 @@ PRELOAD = $(BUILD)/preload/liblockwatch.so
 
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build demo check check-real check-asan check-fuzz html-screenshot clean
+.PHONY: all deps build demo demo-python check check-real check-asan check-fuzz html-screenshot clean
 
 all: build
 
@@ -29,6 +29,18 @@ build: deps
 demo: build
 	@echo "== bank --variant=naive under lockwatch (LD_PRELOAD=$(PRELOAD))"
 	@LD_PRELOAD=$(abspath $(PRELOAD)) $(BUILD)/demos/bank --variant=naive; \
+	  status=$$?; \
+	  if [ $$status -eq 66 ]; then \
+	    echo "== lockwatch found the lock-order inversion: exit status 66, as expected"; \
+	  else \
+	    echo "== unexpected exit status $$status (lockwatch should have made it 66)"; exit 1; \
+	  fi
+
+# The same bank in Python: threading.Lock is a semaphore (CPython <= 3.13.0).
+demo-python: build
+	@command -v python3 >/dev/null || { echo "== python3 not found: nothing to run"; exit 0; }
+	@echo "== python3 demos/python/bank.py --variant=naive under lockwatch"
+	@LD_PRELOAD=$(abspath $(PRELOAD)) python3 demos/python/bank.py --variant=naive; \
 	  status=$$?; \
 	  if [ $$status -eq 66 ]; then \
 	    echo "== lockwatch found the lock-order inversion: exit status 66, as expected"; \

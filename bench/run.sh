@@ -114,6 +114,7 @@ workloads=(
   "lock_pair/1t|lock_pair -t 1 -n 20000000|lock_pair -t 1 -n 100000 -w 1000|ns_per_op|ns/pair"
   "lock_pair/2t|lock_pair -t 2 -n 20000000|lock_pair -t 2 -n 50000 -w 1000|ns_per_op|ns/pair"
   "lock_pair/4t|lock_pair -t 4 -n 10000000|lock_pair -t 4 -n 25000 -w 1000|ns_per_op|ns/pair"
+  "sem_pair/1t|lock_pair -s -t 1 -n 20000000|lock_pair -s -t 1 -n 100000 -w 1000|ns_per_op|ns/pair"
   "nested3|nested3 -n 8000000|nested3 -n 5000|ns_per_op|ns/pair"
   "contended/2t|contended -t 2 -n 5000000|contended -t 2 -n 50000|ns_per_op|ns/pair"
   "contended/4t|contended -t 4 -n 2500000|contended -t 4 -n 25000|ns_per_op|ns/pair"
@@ -294,6 +295,8 @@ for name in "${names[@]}"; do
     lock_pair/1t) target="<= 1.5x"; res=$(verdict 'r <= 1.5' "$r"); r1=$r ;;
     lock_pair/*) target="<= 1.5x, not above 1t"
                  res=$(verdict 'r <= 1.5 && (v == 0 || r <= v * 1.1)' "$r" "$r1") ;;
+    sem_pair/1t) target="<= lock_pair/1t"
+                 res=$(verdict 'v == 0 || r <= v * 1.1' "$r" "$r1") ;;
     nested3) target="<= 2x"; res=$(verdict 'r <= 2' "$r") ;;
     contended/*) target="<= 1.2x"; res=$(verdict 'r <= 1.2' "$r") ;;
     many_locks) target="<= 2x"; res=$(verdict 'r <= 2' "$r") ;;

@@ -72,6 +72,7 @@ uint32_t lw_core_thread_spawn(lw_thread_t *parent) {
 lw_thread_t *lw_core_thread_start(uint32_t seq) { return lw_tls_self = lw_thread_create(seq); }
 
 void lw_core_thread_exit(lw_thread_t *t) {
+  lw__sem_purge(t);
   if (t->nheld) lw__report_exit_holding(t);
   lw_held_clear(t);
   if (lw_tls_self == t) lw_tls_self = NULL;
@@ -80,16 +81,29 @@ void lw_core_thread_exit(lw_thread_t *t) {
 
 /* ---- identity ------------------------------------------------------------ */
 
-/* Ends the identity of the lock at addr, if it has one. */
-static void retire(uintptr_t addr) {
+/*
+ * Ends the identity of the lock at addr, if it has one. For a semaphore,
+ * signal says why: it showed signalling use (the reports held for it are
+ * dropped) or its life ended as a lock (they may be made now).
+ */
+void lw__retire(uintptr_t addr, bool signal) {
   lw_lock_t *rec = lw_registry_unlink(addr);
   if (!rec) return;
+  lw_report_t *ready = NULL;
   lw_ilock_acquire(&graph.lock);
+  uint64_t id = atomic_load_explicit(&rec->id, memory_order_relaxed);
   atomic_store_explicit(&rec->id, 0, memory_order_release);
   lw_graph_remove_node(&graph, &rec->node);
+  /* under the graph lock, so no cycle through it can be held after this */
+  if (rec->type == LW_TYPE_SEM) /* taken by one thread only, it was in no deadlock */
+    ready = lw__sem_settle(id, signal || atomic_load_explicit(&rec->users, memory_order_relaxed) !=
+                                                LW_USERS_SHARED);
   lw_ilock_release(&graph.lock);
   lw_registry_recycle(rec);
+  lw__sem_submit(ready);
 }
+
+static void retire(uintptr_t addr) { lw__retire(addr, false); }
 
 uint32_t lw__site_stack(lw_thread_t *t, uintptr_t pc) {
   uint64_t v = 0;
@@ -102,6 +116,13 @@ uint32_t lw__site_stack(lw_thread_t *t, uintptr_t pc) {
 /* The class of a lock being created at depot stack `stack` (NULL with classes=0). */
 static lw_class_t *class_for(uintptr_t addr, unsigned type, unsigned kind, uint32_t stack,
                              bool at_init) {
+  /*
+   * Semaphores stay out of the class graph: whether one is a lock is known
+   * only per instance, and may change after its orders were taken (a class
+   * edge outlives the instance); and every CPython lock is made at the same
+   * C call site.
+   */
+  if (type == LW_TYPE_SEM) return NULL;
   return lw_opt.classes ? lw_class_of(addr, type, kind, stack, at_init) : NULL;
 }
 
@@ -343,6 +364,11 @@ static lw_hset_t *held_set(lw_thread_t *t, uint32_t *skip) {
 
 static void release_witness(lw_witness_t *w) { lw_hset_unref((lw_hset_t *)w->held_set); }
 
+/* Is rec a semaphore that only t made and asked for so far? */
+static bool own_semaphore(const lw_thread_t *t, const lw_lock_t *rec, unsigned type) {
+  return type == LW_TYPE_SEM && atomic_load_explicit(&rec->users, memory_order_relaxed) == t->seq + 1;
+}
+
 /*
  * Records the class edge under the instance edge h -> a that was just added
  * with witness w, unless both locks are of one class (nesting within a
@@ -383,12 +409,22 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
     bool stale = h->foreign != atomic_load_explicit(&h->rec->foreign_unlocks, memory_order_relaxed);
     if (h->id != a->id && !stale && !lw_thread_has_edge(t, h->id, a->id, pair)) {
       if (!prepared) {
-        stack_to = lw_stack_capture(&lw_stacks, (int)lw_opt.stack_depth);
         set = held_set(t, &skip);
         prepared = true;
       }
-      lw_witness_t w = {t->seq, h->stack, stack_to, skip, (uintptr_t)lw_hset_ref(set), h->id,
-                        a->id};
+      /*
+       * An order with a semaphore that only this thread ever made and asked
+       * for names the stack of the call site (captured once per site): a
+       * Python program makes such a semaphore at every Condition.wait, with
+       * new orders each time, gone at its next operation (a signal); a
+       * capture each would cost more than the program.
+       */
+      uint32_t to = a->stack;
+      if (!own_semaphore(t, a->rec, a->type) && !own_semaphore(t, h->rec, h->type)) {
+        if (!stack_to) stack_to = lw_stack_capture(&lw_stacks, (int)lw_opt.stack_depth);
+        to = stack_to;
+      }
+      lw_witness_t w = {t->seq, h->stack, to, skip, (uintptr_t)lw_hset_ref(set), h->id, a->id};
       lw_cycle_t cycle;
       lw_report_t *rep = NULL;
       int r = LW_EDGE_ERROR;
@@ -401,6 +437,7 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
         if (r == LW_EDGE_CYCLE) {
           rep = cycle_report(&cycle);
           lw_cycle_release(&cycle);
+          if (rep && lw__sem_hold(rep)) rep = NULL; /* until its semaphores' fate is known */
         }
         if (r == LW_EDGE_ADDED || r == LW_EDGE_CYCLE) {
           edges_made++;
@@ -449,15 +486,18 @@ lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, lw_kind
   if (addr < 4096) return NULL; /* not a lock: the real call will fail or fault, untracked */
   lw_lock_t *rec = lw_registry_find(addr, id);
   if (rec && rec->type == type) return rec;
+  /* a semaphore is a lock only from its sem_init or sem_open (never made here) */
+  if (type == LW_TYPE_SEM) return NULL;
   if (rec) retire(addr); /* memory reused for another kind of lock */
   unsigned k = kind ? kind(addr) : 0;
   uint32_t stack = lw__site_stack(t, pc);
   return lw_registry_get_in(addr, type, k, stack, class_for(addr, type, k, stack, false), id);
 }
 
-void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type,
-                      lw_kind_fn kind, unsigned mode, unsigned flags, uintptr_t pc) {
+static void acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type,
+                         lw_kind_fn kind, unsigned mode, unsigned flags, uintptr_t pc) {
   a->pc = pc ? pc : 1;
+  if (type == LW_TYPE_SEM) lw__sem_purge(t);
   a->rec = lw__record_for(t, addr, type, kind, a->pc, &a->id);
   if (!a->rec) return;
   a->stack = lw__site_stack(t, a->pc);
@@ -471,6 +511,15 @@ void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type
       /* another thread unlocked it for us (reported then): we no longer hold it */
       lw_release(t, addr, type, NULL, pc);
       break;
+    }
+    if (type == LW_TYPE_SEM) {
+      /*
+       * A semaphore waited again by its holder: only a post by another thread
+       * can let this go on (a Condition's waiter lock in Python): a signal.
+       */
+      lw__sem_signal(t, addr);
+      a->rec = NULL;
+      return;
     }
     if (!still_locked(t, addr, type)) {
       /*
@@ -508,7 +557,7 @@ void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type
   lw_u64map_put(&t->chains, key, 0);
 }
 
-void lw__after_slow(lw_thread_t *t, const lw_acq_t *a) {
+static void after_slow(lw_thread_t *t, const lw_acq_t *a) {
   if (a->relock) {
     uint32_t i = lw_held_find(t, a->addr);
     if (i != LW_HELD_NONE) {
@@ -522,8 +571,8 @@ void lw__after_slow(lw_thread_t *t, const lw_acq_t *a) {
   (void)lw_held_push(t, &e);
 }
 
-bool lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
-                      uintptr_t pc) {
+static bool release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
+                         uintptr_t pc) {
   uint32_t i = lw_held_find(t, addr);
   if (i != LW_HELD_NONE) {
     lw_held_t *h = &t->held[i];
@@ -536,6 +585,32 @@ bool lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn
   if (st.owner != LW_OWNER_NONE && st.owner != LW_OWNER_OTHER) return false;
   lw__report_unlock_not_owner(t, addr, type, &st, pc);
   return true;
+}
+
+/*
+ * The slow paths seen from the wrappers: the program's errno comes out as it
+ * went in (a stack capture or a new chunk of memory may set it), so the fast
+ * paths need not save it.
+ */
+void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type,
+                      lw_kind_fn kind, unsigned mode, unsigned flags, uintptr_t pc) {
+  int saved = errno;
+  acquire_slow(t, a, addr, type, kind, mode, flags, pc);
+  errno = saved;
+}
+
+void lw__after_slow(lw_thread_t *t, const lw_acq_t *a) {
+  int saved = errno;
+  after_slow(t, a);
+  errno = saved;
+}
+
+bool lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
+                      uintptr_t pc) {
+  int saved = errno;
+  bool foreign = release_slow(t, addr, type, state, pc);
+  errno = saved;
+  return foreign;
 }
 
 void lw_foreign_unlock(lw_thread_t *t, uintptr_t addr) {
@@ -875,6 +950,7 @@ int lw_core_finish(int status, bool status_known) {
   if (!atomic_compare_exchange_strong(&finished, &expected, 1)) return status;
   lw_alloc_unlimited = 1; /* the document is written whatever memory_mb says */
   if (lw_opt.dump_at_exit) lw_core_dump("at exit");
+  lw__sem_flush(); /* reports held for semaphores that never showed signalling use */
   uint32_t n, nsup;
   const lw_report_t *reports = lw_report_stored(&n);
   count_instances(reports);
@@ -926,6 +1002,7 @@ void lw_core_fork_prepare(void) {
   lw_thread_fork_prepare();
   lw_registry_fork_prepare();
   lw_ilock_acquire(&graph.lock);
+  lw__sem_fork_prepare();
   lw_ilock_acquire(&lw_stacks.lock);
   lw_alloc_fork_prepare();
   /*
@@ -940,6 +1017,7 @@ void lw_core_fork_parent(void) {
   lw_tls_forking = 0;
   lw_alloc_fork_parent();
   lw_ilock_release(&lw_stacks.lock);
+  lw__sem_fork_parent();
   lw_ilock_release(&graph.lock);
   lw_registry_fork_parent();
   lw_thread_fork_parent();
@@ -955,6 +1033,7 @@ void lw_core_fork_child(void) {
   lw_alloc_fork_child();
   lw_ilock_reset(&lw_stacks.lock);
   lw_ilock_reset(&graph.lock);
+  lw__sem_fork_child();
   lw_ilock_reset(&cond_lock);
   lw_class_fork_child();
   lw_registry_fork_child();

@@ -129,6 +129,57 @@ void lw_lock_destroy_check(lw_thread_t *t, uintptr_t addr, unsigned type, lw_sta
 void lw_lock_destroyed(lw_thread_t *t, uintptr_t addr);
 
 /*
+ * Semaphores (sem.c; docs/rules.md, "Semaphores"). The acquisitions and the
+ * post of a semaphore that is a lock go through lw_acquire_before/after and
+ * lw_release with LW_TYPE_SEM; a semaphore is tracked only from these:
+ */
+
+/* sem_init at addr with value: a lock candidate if value is 1, else a new untracked identity. */
+void lw_sem_created(lw_thread_t *t, uintptr_t addr, unsigned value, uintptr_t pc);
+
+/* sem_open returned addr, with value then: as lw_sem_created, unless addr is known already. */
+void lw_sem_opened(lw_thread_t *t, uintptr_t addr, unsigned value, uintptr_t pc);
+
+/*
+ * sem_destroy or sem_close of the semaphore at addr, whose value was free
+ * (1) or not: not free, it may still be waiting for a post and is taken as
+ * a signal (its held reports are dropped); free, it ended its life as a lock.
+ */
+void lw_sem_destroyed(lw_thread_t *t, uintptr_t addr, bool free);
+
+/*
+ * A post of the semaphore at addr that is not the release of the top of t's
+ * held stack: a release further down, or a post by a thread that does not
+ * hold it, which makes it a signal (semaphores=auto) or releases it for its
+ * holder (semaphores=all).
+ */
+void lw_sem_post_slow(lw_thread_t *t, uintptr_t addr, uintptr_t pc);
+
+/* The value of the semaphore at addr was seen above 1: it is no lock. */
+void lw_sem_overflow(lw_thread_t *t, uintptr_t addr);
+
+void lw__sem_note_user(lw_thread_t *t, const lw_acq_t *a);
+
+/*
+ * When a semaphore is requested by a blocking or timed wait, or taken by a
+ * trywait (acquisition a): remembers whether more than one thread ever asked
+ * for it. A cycle through a lock that only one thread ever asked for cannot
+ * deadlock; for semaphores such cycles are not reported
+ * (Python's Condition.wait(0) nests a private waiter lock both ways).
+ */
+static inline void lw_sem_note_user(lw_thread_t *t, const lw_acq_t *a) {
+  if (!a->rec) return;
+  uint32_t u = atomic_load_explicit(&a->rec->users, memory_order_relaxed);
+  if (__builtin_expect(u == LW_USERS_SHARED || u == t->seq + 1, 1)) return;
+  lw__sem_note_user(t, a);
+}
+
+/* Is the semaphore of acquisition a still tracked (not found to be a signal since)? */
+static inline bool lw_sem_tracked(const lw_acq_t *a) {
+  return a->rec && atomic_load_explicit(&a->rec->id, memory_order_relaxed) == a->id;
+}
+
+/*
  * The n bytes at p are given back (free, realloc, munmap): every lock that
  * lived there ends, as if destroyed, so a new lock at a reused address is
  * a new lock. Costs one page-table lookup per page when no lock lives

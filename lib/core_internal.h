@@ -13,6 +13,47 @@ uint32_t lw__site_stack(lw_thread_t *t, uintptr_t pc);
 lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, lw_kind_fn kind,
                           uintptr_t pc, uint64_t *id);
 
+/*
+ * Ends the identity of the lock at addr (if any). For a semaphore, signal
+ * tells that it showed signalling use rather than ended its life as a lock.
+ */
+void lw__retire(uintptr_t addr, bool signal);
+
+/* Removes t's held entry i, recomputing the entries above it. */
+
+/* ---- semaphores (sem.c) ---- */
+
+/* The semaphore at addr showed signalling use: it leaves the graph with its edges and reports. */
+void lw__sem_signal(lw_thread_t *t, uintptr_t addr);
+
+/* Drops t's held entries of semaphores whose identity ended (signal, destroy). */
+void lw__sem_purge(lw_thread_t *t);
+
+/*
+ * A cycle report r was just made (graph lock held): if one of its locks is
+ * a semaphore, keeps it until every semaphore of it is known to be a lock
+ * (destroyed as one, or the run ends) and returns true.
+ */
+bool lw__sem_hold(lw_report_t *r);
+
+/*
+ * The semaphore id ended (graph lock held): signal drops the reports held
+ * for it; otherwise it is a lock for good. Returns the reports now ready,
+ * linked by next, for lw__sem_submit once the graph lock is released.
+ */
+lw_report_t *lw__sem_settle(uint64_t id, bool signal);
+
+/* Submits reports that lw__sem_settle returned (NULL: none). */
+void lw__sem_submit(lw_report_t *ready);
+
+/* Submits every report still held (the end of the run). */
+void lw__sem_flush(void);
+
+/* Fork hooks for the held reports (inside the graph lock). */
+void lw__sem_fork_prepare(void);
+void lw__sem_fork_parent(void);
+void lw__sem_fork_child(void);
+
 /* Does what on_deadlock says, after a report of a wait that never ends. */
 void lw__deadlock_action(void);
 

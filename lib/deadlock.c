@@ -25,6 +25,7 @@
 
 void lw_wait_begin(lw_thread_t *t, const lw_acq_t *a) {
   if (!a->rec) return;
+  lw__sem_purge(t); /* others read the held stack while this thread waits: no dead semaphore */
   t->wait_rec = a->rec;
   t->wait_mode = a->mode;
   t->wait_stack = a->stack;
@@ -82,6 +83,8 @@ static bool holds(lw_thread_t *u, uint64_t id, unsigned req, const lw_lock_t *re
  * first). Racy unless u waits.
  */
 static bool blocks(lw_thread_t *u, const member_t *cur) {
+  /* a lock whose identity ended (a semaphore found to be a signal) proves nothing */
+  if (atomic_load_explicit(&cur->rec->id, memory_order_acquire) != cur->wait_id) return false;
   if (holds(u, cur->wait_id, cur->mode, cur->rec)) return true;
   return cur->mode == LW_MODE_READ && cur->rec->type == LW_TYPE_RWLOCK &&
          !(cur->rec->kind & LW_KIND_READER_PREF) &&

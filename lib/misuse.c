@@ -115,6 +115,8 @@ void lw__report_destroy_locked(lw_thread_t *t, uintptr_t addr, unsigned type,
  */
 static bool still_held(const lw_held_t *h) {
   if (!h->addr || (h->rec->kind & LW_KIND_ROBUST)) return false; /* a hole, or robust */
+  /* another thread may post it: a semaphore's holder can leave it behind (rules.md) */
+  if (h->type == LW_TYPE_SEM) return false;
   return atomic_load_explicit(&h->rec->id, memory_order_relaxed) == h->id &&
          h->foreign == atomic_load_explicit(&h->rec->foreign_unlocks, memory_order_relaxed);
 }

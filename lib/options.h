@@ -26,6 +26,9 @@ typedef struct lw_options {
 /* Values of on_deadlock. */
 enum { LW_ON_DEADLOCK_EXIT = 0, LW_ON_DEADLOCK_ABORT = 1, LW_ON_DEADLOCK_REPORT = 2 };
 
+/* Values of semaphores. */
+enum { LW_SEMAPHORES_AUTO = 0, LW_SEMAPHORES_ALL = 1, LW_SEMAPHORES_OFF = 2 };
+
 /* The options in force; set once at start-up, read-only afterwards. */
 extern lw_options_t lw_opt;
 

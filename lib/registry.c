@@ -60,6 +60,7 @@ lw_lock_t *lw_registry_get_in(uintptr_t addr, unsigned type, unsigned kind, uint
     rec->kind = (uint8_t)kind;
     rec->create_stack = create_stack;
     rec->cls = cls;
+    atomic_store_explicit(&rec->users, 0, memory_order_relaxed);
     rec->next_free = NULL;
     lw_graph_node_init(&rec->node, nid, (kind & LW_KIND_READER_PREF) != 0);
     atomic_store_explicit(&rec->addr, addr, memory_order_relaxed);

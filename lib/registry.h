@@ -22,9 +22,14 @@ typedef struct lw_lock {
   uint32_t create_stack;
   _Atomic uint32_t foreign_unlocks; /* unlocks by a thread that did not hold it */
   struct lw_class *cls; /* its lock class (class.h), or NULL */
+  _Atomic uint32_t users; /* semaphores: 0, 1 + the seq of the only thread that made or asked
+                             for it, or LW_USERS_SHARED */
   lw_node_t node; /* in the lock-order graph */
   struct lw_lock *next_free;
 } lw_lock_t;
+
+/* lw_lock_t.users of a lock taken by more than one thread. */
+#define LW_USERS_SHARED UINT32_MAX
 
 /*
  * Finds the live record of addr without locking. Returns it and stores its

@@ -32,6 +32,7 @@ static void text_frames(lw_buf_t *b, uint32_t stack) {
 
 static void text_lock_name(lw_buf_t *b, const lw_rlock_t *l) {
   char name[256];
+  if (l->type == LW_TYPE_SEM) lw_buf_puts(b, "semaphore "); /* the others read as locks */
   if (lw_symbolize_data(l->addr, name, sizeof name))
     lw_buf_printf(b, "M%llu (%s, 0x%lx)", (unsigned long long)l->id, name, (unsigned long)l->addr);
   else if (l->addr)

@@ -4,7 +4,8 @@
 #include "types.h"
 
 const char *lw_type_name(unsigned type) {
-  static const char *const names[LW_TYPE_COUNT] = {"mutex", "rwlock", "spinlock", "C11 mutex"};
+  static const char *const names[LW_TYPE_COUNT] = {"mutex", "rwlock", "spinlock", "C11 mutex",
+                                                    "semaphore"};
   return type < LW_TYPE_COUNT ? names[type] : "lock";
 }
 

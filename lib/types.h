@@ -12,6 +12,7 @@ enum lw_type {
   LW_TYPE_RWLOCK,    /* pthread_rwlock_t */
   LW_TYPE_SPIN,      /* pthread_spinlock_t */
   LW_TYPE_C11,       /* mtx_t */
+  LW_TYPE_SEM,       /* sem_t used as a lock (see docs/rules.md, "Semaphores") */
   LW_TYPE_COUNT
 };
 

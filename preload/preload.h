@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <semaphore.h>
 #include <threads.h>
 #include <stdbool.h>
 #include <stdint.h>

@@ -42,10 +42,11 @@ static void text_frames(lwt_str_t *b, json_object *frames) {
   }
 }
 
-/* "M1 (accounts, 0x55...)" or "M1 (0x55...)". */
+/* "M1 (accounts, 0x55...)" or "M1 (0x55...)"; "semaphore M1 (...)" for a semaphore. */
 static void text_lock_name(lwt_str_t *b, json_object *report, const char *id) {
   json_object *l = lwt_report_lock(report, id);
   const char *name = lwt_get_str(l, "name"), *addr = lwt_get_str(l, "address");
+  if (str_is(lwt_get_str(l, "type"), "semaphore")) lwt_str_puts(b, "semaphore ");
   if (name) lwt_str_printf(b, "%s (%s, %s)", or_q(id), name, or_q(addr));
   else if (!str_is(addr, "0x0")) lwt_str_printf(b, "%s (%s)", or_q(id), or_q(addr));
   else lwt_str_printf(b, "%s", or_q(id));

@@ -8,6 +8,7 @@
 #   stress-ng --mutex and --pthread workers (they leave with _exit)
 #   openssl: enc/dec round trip of 16 MiB, RSA key generation (nested rwlocks)
 #   redis-server --io-threads 2 under tests/real/redis_client.py
+#   the Python demos (demos/python/), their correct variants
 #
 # Installs the Debian packages it needs when run as root (else prints the
 # apt-get line and stops). Exit status 0 when every program behaved the
@@ -114,6 +115,14 @@ else
   echo "real: redis FAILED: the client saw a wrong reply"
   failed=1
 fi
+
+echo "== the Python demos (threading.Lock is a semaphore), correct variants"
+# Threads print in any order: outputs are compared sorted, or by what must not vary.
+py=$root/demos/python
+same py-bank-ordered 0 sh -c "python3 '$py/bank.py' --variant=ordered | sort"
+same py-bank-coarse 0 sh -c "python3 '$py/bank.py' --variant=coarse | grep '^total'"
+same py-ticket-office 0 sh -c "python3 '$py/ticket_office.py' --variant=locked | grep '^final stock' | tr -d 0-9"
+same py-fake-database 0 sh -c "python3 '$py/fake_database.py' --variant=scoped | sort"
 
 [ "$failed" = 0 ] && echo "real: every program behaved the same under lockwatch, with no report"
 exit "$failed"

@@ -203,6 +203,14 @@ START_TEST(test_enums) {
   ck_assert_ptr_nonnull(strstr(err, "on_deadlock=exi"));
   ck_assert_ptr_nonnull(strstr(err, "exit|abort|report"));
   ck_assert_int_eq(lw_options_parse(&o, "on_deadlock=", err, sizeof err), -1);
+  ck_assert_int_eq(o.semaphores, LW_SEMAPHORES_AUTO);
+  ck_assert_int_eq(lw_options_parse(&o, "semaphores=all", err, sizeof err), 0);
+  ck_assert_int_eq(o.semaphores, LW_SEMAPHORES_ALL);
+  ck_assert_int_eq(lw_options_parse(&o, "semaphores=off", err, sizeof err), 0);
+  ck_assert_int_eq(o.semaphores, LW_SEMAPHORES_OFF);
+  ck_assert_int_eq(lw_options_parse(&o, "semaphores=some", err, sizeof err), -1);
+  ck_assert_ptr_nonnull(strstr(err, "semaphores=some"));
+  ck_assert_ptr_nonnull(strstr(err, "auto|all|off"));
 }
 END_TEST
 
@@ -331,7 +339,7 @@ START_TEST(test_help_lists_every_option) {
 #undef LW_OPT_INT
 #undef LW_OPT_BOOL
 #undef LW_OPT_ENUM
-  ck_assert_int_eq(options, 19);
+  ck_assert_int_eq(options, 20);
   ck_assert_int_eq(l.n, options + 1); /* a header, then one line per option */
   ck_assert_ptr_nonnull(strstr(l.text[0], "LOCKWATCH_OPTIONS"));
   /* each line carries the default and the help text */
