@@ -351,7 +351,8 @@ json_object *lwt_sarif_build(const lwt_docs_t *d, const char *srcroot) {
   json_object_object_add(driver, "version", json_object_new_string(LOCKWATCH_VERSION_STRING));
   json_object_object_add(driver, "semanticVersion",
                          json_object_new_string(LOCKWATCH_VERSION_STRING));
-  json_object_object_add(driver, "informationUri", json_object_new_string(LWT_INFORMATION_URI));
+  if (LWT_INFORMATION_URI[0]) /* set by the build (LOCKWATCH_HOMEPAGE_URL); never a placeholder */
+    json_object_object_add(driver, "informationUri", json_object_new_string(LWT_INFORMATION_URI));
   json_object *rule_list = json_object_new_array();
   for (size_t i = 0; i < rules.n; i++) json_object_array_add(rule_list, rule_obj(rules.kinds[i]));
   json_object_object_add(driver, "rules", rule_list);
