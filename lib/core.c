@@ -27,6 +27,8 @@
 
 static lw_graph_t graph;
 static uint64_t graph_ns; /* time spent adding edges and searching cycles; under graph.lock */
+/* Locks held for writing that an edge keeps as possible gates (the outermost ones). */
+#define LW_GATE_CANDIDATES 8
 static void release_witness(lw_witness_t *w);
 static lw_u64map_t seen_cycles; /* signatures of reported cycles; under graph.lock */
 static _Atomic int finished;
@@ -60,6 +62,8 @@ uint32_t lw_core_thread_spawn(lw_thread_t *parent) {
 }
 
 lw_thread_t *lw_core_thread_start(uint32_t seq) { return lw_tls_self = lw_thread_create(seq); }
+
+void lw_core_thread_joined(lw_thread_t *t, uintptr_t handle) { lw_thread_hb_joined(t->seq, handle); }
 
 void lw_core_thread_exit(lw_thread_t *t) {
   if (t->nheld) lw__report_exit_holding(t);
@@ -124,6 +128,7 @@ void lw__deadlock_action(void) {
 void lw_memory_released(lw_thread_t *t, uintptr_t p, size_t n) {
   (void)t;
   uintptr_t end = p + n < p ? UINTPTR_MAX : p + n;
+  lw_registry_forget_pending(p, end);
   uintptr_t page = (uintptr_t)1 << LW_PAGE_SHIFT;
   for (uintptr_t pg = p & ~(page - 1); pg < end; pg += page) {
     uintptr_t lo = pg > p ? pg : p;
@@ -150,45 +155,6 @@ static lw_lock_t *record_of(const lw_node_t *n) {
   return (lw_lock_t *)((char *)n - offsetof(lw_lock_t, node));
 }
 
-/*
- * Turns a found cycle into a report, unless the same set of edges was
- * reported before. Rotated so the edge out of the lock with the smallest id
- * comes first. Caller holds graph.lock. Returns NULL if nothing to report.
- */
-static lw_report_t *cycle_report(const lw_cycle_t *c) {
-  uint64_t sig = 0;
-  uint32_t start = 0;
-  for (uint32_t i = 0; i < c->n; i++) {
-    const lw_edge_t *e = c->steps[i].edge;
-    sig += lw_u64_mix(e->from->id * 0x9e3779b97f4a7c15ULL ^ e->to->id);
-    if (e->from->id < c->steps[start].edge->from->id) start = i;
-  }
-  sig |= 1;
-  if (lw_u64map_get(&seen_cycles, sig, NULL)) return NULL;
-  lw_u64map_put(&seen_cycles, sig, 0);
-  lw_report_t *r = lw_report_new(LW_REPORT_LOCK_ORDER_INVERSION, c->n, c->n);
-  if (!r) return NULL;
-  for (uint32_t k = 0; k < c->n; k++) {
-    const lw_cycle_step_t *s = &c->steps[(start + k) % c->n];
-    const lw_lock_t *rec = record_of(s->edge->from);
-    r->locks[k] = (lw_rlock_t){s->edge->from->id, atomic_load(&rec->addr), rec->type, rec->kind,
-                               rec->create_stack};
-    r->edges[k].from = k;
-    r->edges[k].to = (k + 1) % c->n;
-    r->edges[k].from_mode = s->from_mode;
-    r->edges[k].to_mode = s->to_mode;
-    const lw_witness_t *w = lw_edge_witness(s->edge, LW_PAIR(s->from_mode, s->to_mode));
-    const lw_hset_t *held = (const lw_hset_t *)w->held_set;
-    r->edges[k].w = *w;
-    r->edges[k].w.held_set = 0;
-    r->edges[k].other_thread = s->edge->other_thread;
-    if (held && (r->edges[k].held_ids = lw_alloc(held->size * sizeof(uint64_t))))
-      r->edges[k].nheld_ids = lw_hset_ids(held, r->edges[k].held_ids, held->size);
-  }
-  r->closing_edge = (c->n - start) % c->n;
-  return r;
-}
-
 /* The set of every lock t holds, with a reference for the caller (NULL on OOM). */
 static lw_hset_t *held_set(lw_thread_t *t) {
   for (uint32_t i = 0; i < t->nheld; i++) {
@@ -200,51 +166,259 @@ static lw_hset_t *held_set(lw_thread_t *t) {
 
 static void release_witness(lw_witness_t *w) { lw_hset_unref((lw_hset_t *)w->held_set); }
 
+/* Copies a witness's held set into an edge of a report (held_ids). */
+static void redge_held(lw_redge_t *re, const lw_witness_t *w) {
+  const lw_hset_t *held = (const lw_hset_t *)w->held_set;
+  lw_free(re->held_ids, re->nheld_ids * sizeof *re->held_ids);
+  re->held_ids = NULL;
+  re->nheld_ids = 0;
+  re->w = *w;
+  re->w.held_set = 0;
+  if (held && (re->held_ids = lw_alloc(held->size * sizeof(uint64_t))))
+    re->nheld_ids = lw_hset_ids(held, re->held_ids, held->size);
+}
+
+/* The held entry of t for lock id, or NULL. */
+static const lw_held_t *held_by_id(const lw_thread_t *t, uint64_t id) {
+  for (uint32_t i = 0; i < t->nheld; i++)
+    if (t->held[i].id == id) return &t->held[i];
+  return NULL;
+}
+
+/*
+ * Turns a found cycle into a report, unless the same set of edges was
+ * reported before. Rotated so the edge out of the lock with the smallest id
+ * comes first. The gate locks (held by every witness of every edge; the
+ * closing thread t holds them now) follow the cycle's locks. Caller holds
+ * graph.lock. Returns NULL if nothing to report.
+ */
+static lw_report_t *cycle_report(lw_thread_t *t, const lw_cycle_t *c) {
+  uint64_t sig = 0;
+  uint32_t start = 0;
+  for (uint32_t i = 0; i < c->n; i++) {
+    const lw_edge_t *e = c->steps[i].edge;
+    sig += lw_u64_mix(e->from->id * 0x9e3779b97f4a7c15ULL ^ e->to->id);
+    if (e->from->id < c->steps[start].edge->from->id) start = i;
+  }
+  sig |= 1;
+  if (lw_u64map_get(&seen_cycles, sig, NULL)) return NULL;
+  lw_u64map_put(&seen_cycles, sig, 0);
+  /* the gate: locks in the gate set of every edge of the cycle */
+  const lw_edge_t *e0 = c->steps[0].edge;
+  uint32_t ngate = lw_opt.gate_locks && e0->gate_known ? e0->ngate : 0;
+  uint64_t gate[LW_GATE_CANDIDATES];
+  for (uint32_t k = 0; k < ngate; k++) gate[k] = e0->gate[k];
+  for (uint32_t i = 1; i < c->n && ngate; i++) {
+    const lw_edge_t *e = c->steps[i].edge;
+    uint32_t kept = 0;
+    for (uint32_t k = 0; k < ngate; k++) {
+      bool in = false;
+      for (uint32_t j = 0; e->gate_known && j < e->ngate && !in; j++) in = e->gate[j] == gate[k];
+      if (in) gate[kept++] = gate[k];
+    }
+    ngate = kept;
+  }
+  uint32_t nfound = 0;
+  const lw_held_t *gate_held[LW_GATE_CANDIDATES];
+  for (uint32_t k = 0; k < ngate; k++)
+    if ((gate_held[nfound] = held_by_id(t, gate[k]))) gate[nfound++] = gate[k];
+  ngate = nfound;
+  lw_report_t *r = lw_report_new(LW_REPORT_LOCK_ORDER_INVERSION, c->n + ngate, c->n);
+  if (!r) return NULL;
+  for (uint32_t k = 0; k < c->n; k++) {
+    const lw_cycle_step_t *s = &c->steps[(start + k) % c->n];
+    const lw_edge_t *e = s->edge;
+    r->locks[k] = lw__rlock_of(record_of(e->from), e->from->id);
+    r->edges[k].from = k;
+    r->edges[k].to = (k + 1) % c->n;
+    r->edges[k].from_mode = s->from_mode;
+    r->edges[k].to_mode = s->to_mode;
+    redge_held(&r->edges[k], lw_edge_witness(e, LW_PAIR(s->from_mode, s->to_mode)));
+    r->edges[k].other_thread = e->other_thread;
+    memcpy(r->edges[k].threads, e->threads, sizeof e->threads);
+    r->edges[k].nthreads = e->nthreads;
+  }
+  for (uint32_t k = 0; k < ngate; k++) r->locks[c->n + k] = lw__rlock_of(gate_held[k]->rec, gate[k]);
+  if (ngate && (r->labels.gate = lw_alloc(ngate * sizeof *r->labels.gate))) {
+    memcpy(r->labels.gate, gate, ngate * sizeof *gate);
+    r->labels.ngate = ngate;
+  }
+  r->closing_edge = (c->n - start) % c->n;
+  lw__label_cycle(r);
+  return r;
+}
+
+/*
+ * Cycles that pass (guarded, or ordered with report_ordered=0), kept apart
+ * until the end of the run: a later witness can still make one fail
+ * (aside_update), and what is left is reported, passing, at exit after the
+ * other reports. Under graph.lock.
+ */
+static lw_report_t **aside;
+static uint32_t naside, cap_aside;
+
+/* Keeps r apart; false when there is no room (then it is reported now, passing). */
+static bool aside_add(lw_report_t *r) {
+  if (naside == cap_aside) {
+    uint32_t cap = cap_aside ? cap_aside * 2 : 8;
+    void *p = lw_realloc(aside, cap_aside * sizeof *aside, cap * sizeof *aside);
+    if (!p) return false;
+    aside = p;
+    cap_aside = cap;
+  }
+  aside[naside++] = r;
+  return true;
+}
+
+/*
+ * Edge e (pair) changed: its gate set narrowed (narrowed_by is the witness
+ * that narrowed it, or NULL) or a new thread made it. Cycles kept apart
+ * that contain it are labelled again; those that now fail leave the list and
+ * are chained on *out, to be submitted once the graph lock is released.
+ */
+static void aside_update(const lw_edge_t *e, unsigned pair, const lw_witness_t *narrowed_by,
+                         lw_report_t **out) {
+  for (uint32_t i = 0; i < naside;) {
+    lw_report_t *r = aside[i];
+    bool touched = false;
+    for (uint32_t k = 0; k < r->nedges; k++) {
+      lw_redge_t *re = &r->edges[k];
+      if (r->locks[re->from].id != e->from->id || r->locks[re->to].id != e->to->id) continue;
+      touched = true;
+      memcpy(re->threads, e->threads, sizeof e->threads);
+      re->nthreads = e->nthreads;
+      if (!narrowed_by) continue;
+      if ((unsigned)LW_PAIR(re->from_mode, re->to_mode) == pair) redge_held(re, narrowed_by);
+      uint32_t kept = 0;
+      for (uint32_t g = 0; g < r->labels.ngate; g++) {
+        bool in = false;
+        for (uint32_t j = 0; j < e->ngate && !in; j++) in = e->gate[j] == r->labels.gate[g];
+        if (in) {
+          r->locks[r->nedges + kept] = r->locks[r->nedges + g];
+          r->labels.gate[kept++] = r->labels.gate[g];
+        }
+      }
+      r->labels.ngate = kept;
+      r->nlocks = r->nedges + kept;
+    }
+    if (touched) lw__label_cycle(r);
+    if (touched && !r->passes) {
+      aside[i] = aside[--naside];
+      r->next = *out;
+      *out = r;
+      continue;
+    }
+    i++;
+  }
+}
+
+/*
+ * Ids of the locks t holds for writing that may be gates of an edge into
+ * lock `to`: the LW_GATE_CANDIDATES outermost (oldest) ones, ascending.
+ * Returns their number.
+ */
+static uint32_t gate_candidates(const lw_thread_t *t, uint64_t to, uint64_t *out) {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < t->nheld && n < LW_GATE_CANDIDATES; i++) {
+    const lw_held_t *h = &t->held[i];
+    if (h->mode != LW_MODE_WRITE || h->id == to) continue;
+    if (h->foreign != atomic_load_explicit(&h->rec->foreign_unlocks, memory_order_relaxed)) continue;
+    uint32_t j = n++;
+    for (; j > 0 && out[j - 1] > h->id; j--) out[j] = out[j - 1];
+    out[j] = h->id;
+  }
+  return n;
+}
+
 /*
  * The slow path: publishes held -> a for each held lock the rule selects
  * (from the top, up to and including the first blocking exclusive
- * acquisition), skipping orders this thread published before.
+ * acquisition), skipping orders this thread published before, unless their
+ * gate set may still shrink (docs/rules.md: a thread republishes an edge
+ * under a new held set while the edge still has a gate).
  */
 static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
   uint32_t stack_to = 0;
   lw_hset_t *set = NULL;
   bool prepared = false;
+  uint64_t gate[LW_GATE_CANDIDATES];
+  uint32_t ngate = 0;
   for (uint32_t i = t->nheld; i-- > 0;) {
     lw_held_t *h = &t->held[i];
     unsigned pair = LW_PAIR(h->mode, a->mode);
     bool stale = h->foreign != atomic_load_explicit(&h->rec->foreign_unlocks, memory_order_relaxed);
-    if (h->id != a->id && !stale && !lw_thread_has_edge(t, h->id, a->id, pair)) {
+    int known = h->id == a->id || stale ? 0 : lw_thread_edge_gated(t, h->id, a->id, pair);
+    if (known != 0) {
       if (!prepared) {
         stack_to = lw_stack_capture(&lw_stacks, (int)lw_opt.stack_depth);
         set = held_set(t);
+        ngate = lw_opt.gate_locks ? gate_candidates(t, a->id, gate) : 0;
         prepared = true;
       }
       lw_witness_t w = {t->seq, h->stack, stack_to, (uintptr_t)lw_hset_ref(set)};
       lw_cycle_t cycle;
-      lw_report_t *rep = NULL;
+      lw_report_t *rep = NULL, *promoted = NULL;
       int r = LW_EDGE_ERROR;
+      bool gated = false, kept = false;
       lw_ilock_acquire(&graph.lock);
       if (atomic_load_explicit(&h->rec->id, memory_order_acquire) == h->id &&
           atomic_load_explicit(&a->rec->id, memory_order_acquire) == a->id) {
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        r = lw_graph_add_edge(&graph, &h->rec->node, &a->rec->node, h->mode, a->mode, &w, &cycle);
+        if (known < 0)
+          r = lw_graph_add_edge(&graph, &h->rec->node, &a->rec->node, h->mode, a->mode, &w, &cycle);
+        else
+          r = LW_EDGE_KNOWN; /* republished for its gate set only */
+        kept = r == LW_EDGE_ADDED || r == LW_EDGE_CYCLE;
+        lw_edge_t *e = r == LW_EDGE_ERROR ? NULL
+                                          : lw_graph_find_edge(&graph, &h->rec->node, &a->rec->node);
+        if (e && lw_opt.gate_locks) {
+          bool narrowed = lw_graph_edge_narrow(e, gate, ngate);
+          gated = e->ngate > 0;
+          lw_witness_t *old = (lw_witness_t *)lw_edge_witness(e, pair);
+          if (narrowed && !kept && old) { /* show the witness without the gate from now on */
+            release_witness(old);
+            *old = w;
+            kept = true;
+          }
+          if (naside && (narrowed || known < 0))
+            aside_update(e, pair, narrowed ? &w : NULL, &promoted);
+        }
         clock_gettime(CLOCK_MONOTONIC, &t1);
         graph_ns += (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t1.tv_nsec -
                     (uint64_t)t0.tv_nsec;
         if (r == LW_EDGE_CYCLE) {
-          rep = cycle_report(&cycle);
+          rep = cycle_report(t, &cycle);
           lw_cycle_release(&cycle);
+          if (rep && rep->passes && aside_add(rep)) rep = NULL;
         }
       }
       lw_ilock_release(&graph.lock);
-      if (r != LW_EDGE_ADDED && r != LW_EDGE_CYCLE) release_witness(&w); /* the graph kept none */
-      if (r != LW_EDGE_ERROR) lw_thread_add_edge(t, h->id, a->id, pair);
+      if (!kept) release_witness(&w); /* the graph kept none */
+      if (r != LW_EDGE_ERROR) lw_thread_put_edge(t, h->id, a->id, pair, gated);
       if (rep) lw_report_submit(rep);
+      while (promoted) {
+        lw_report_t *next = promoted->next;
+        promoted->next = NULL;
+        lw_report_submit(promoted);
+        promoted = next;
+      }
     }
     if (!(h->flags & (LW_ACQ_TRY | LW_HELD_REBRIDGE)) && h->mode == LW_MODE_WRITE) break;
   }
   lw_hset_unref(set);
+}
+
+/* At the end of the run: the cycles still kept apart are reported, passing. */
+static void aside_flush(void) {
+  lw_ilock_acquire(&graph.lock);
+  lw_report_t **list = aside;
+  uint32_t n = naside, cap = cap_aside;
+  aside = NULL;
+  naside = cap_aside = 0;
+  lw_ilock_release(&graph.lock);
+  for (uint32_t i = 0; i < n; i++) lw_report_submit(list[i]);
+  lw_free(list, cap * sizeof *list);
 }
 
 /* ---- acquisitions -------------------------------------------------------- */
@@ -292,6 +466,7 @@ void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type
     return;
   }
   lw_thread_trim_orders(t);
+  if (LW_FAST_UNLIKELY(lw_lock_rank(a->rec) != LW_RANK_NONE)) lw__check_rank(t, a);
   publish_orders(t, a);
   lw_u64map_put(&t->chains, key, 0);
 }
@@ -542,21 +717,25 @@ int lw_core_finish(int status, bool status_known) {
   if (!atomic_compare_exchange_strong(&finished, &expected, 1)) return status;
   lw_alloc_unlimited = 1; /* the document is written whatever memory_mb says */
   if (lw_opt.dump_at_exit) lw_core_dump("at exit");
-  uint32_t n;
+  aside_flush(); /* cycles that cannot deadlock come last */
+  uint32_t n, failing = lw_report_failing();
   const lw_report_t *reports = lw_report_stored(&n);
   if (lw_opt.json_path && lw_opt.json_path[0]) write_json(reports);
   int result = status;
-  if (n && status_known && status == 0) result = (int)lw_opt.exitcode;
+  if (failing && status_known && status == 0) result = (int)lw_opt.exitcode;
   char msg[256];
   uint32_t ns;
   (void)lw_report_suppressed(&ns);
   if (lw_opt.verbosity >= 1 && (n || ns)) {
-    int k = snprintf(msg, sizeof msg, "%u report%s", n, n == 1 ? "" : "s");
+    int k = snprintf(msg, sizeof msg, "%u report%s", failing, failing == 1 ? "" : "s");
+    if (n > failing)
+      k += snprintf(msg + k, sizeof msg - (size_t)k, " (and %u that cannot deadlock or pass)",
+                    n - failing);
     if (ns) k += snprintf(msg + k, sizeof msg - (size_t)k, " (and %u suppressed)", ns);
     if (result != status)
       snprintf(msg + k, sizeof msg - (size_t)k, "; exit status 0 becomes %d (exitcode)", result);
     lw_output_message(msg);
-    if (n && lw_core_caveat) lw_output_message(lw_core_caveat);
+    if (failing && lw_core_caveat) lw_output_message(lw_core_caveat);
   }
   if (lw_opt.verbosity >= 2) {
     lw_stats_t s;
@@ -585,6 +764,7 @@ void lw_core_fork_prepare(void) {
   lw_registry_fork_prepare();
   lw_ilock_acquire(&graph.lock);
   lw_ilock_acquire(&lw_stacks.lock);
+  lw_thread_hb_fork_prepare();
   lw_alloc_fork_prepare();
   /*
    * This thread now holds every lockwatch lock. Atfork handlers registered
@@ -597,6 +777,7 @@ void lw_core_fork_prepare(void) {
 void lw_core_fork_parent(void) {
   lw_tls_forking = 0;
   lw_alloc_fork_parent();
+  lw_thread_hb_fork_parent();
   lw_ilock_release(&lw_stacks.lock);
   lw_ilock_release(&graph.lock);
   lw_registry_fork_parent();
@@ -612,6 +793,9 @@ void lw_core_fork_child(void) {
   lw_alloc_fork_child();
   lw_ilock_reset(&lw_stacks.lock);
   lw_ilock_reset(&graph.lock);
+  lw_thread_hb_fork_child();
+  aside = NULL; /* the parent's cycles are the parent's */
+  naside = cap_aside = 0;
   lw_ilock_reset(&cond_lock);
   lw_registry_fork_child();
   lw_thread_fork_child();
