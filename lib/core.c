@@ -729,8 +729,9 @@ int lw_core_finish(int status, bool status_known) {
   if (lw_opt.verbosity >= 1 && (n || ns)) {
     int k = snprintf(msg, sizeof msg, "%u report%s", failing, failing == 1 ? "" : "s");
     if (n > failing)
-      k += snprintf(msg + k, sizeof msg - (size_t)k, " (and %u that cannot deadlock or pass)",
-                    n - failing);
+      k += snprintf(msg + k, sizeof msg - (size_t)k,
+                    " (and %u listed that change nothing: cycles that cannot deadlock, or that "
+                    "options let pass)", n - failing);
     if (ns) k += snprintf(msg + k, sizeof msg - (size_t)k, " (and %u suppressed)", ns);
     if (result != status)
       snprintf(msg + k, sizeof msg - (size_t)k, "; exit status 0 becomes %d (exitcode)", result);

@@ -99,22 +99,22 @@ static inline int lockwatch_active(void) { return lockwatch__api()->name != 0; }
  * Returns 0, or an errno value (EINVAL: a NULL lock, a NULL, empty or
  * overlong name); always 0 without lockwatch.
  */
-static inline int lockwatch_name(const void *lock, const char *name) {
+static inline int lockwatch_name(const volatile void *lock, const char *name) {
   const struct lockwatch__api *a = lockwatch__api();
-  return a->name ? a->name(lock, name) : 0;
+  return a->name ? a->name((const void *)lock, name) : 0;
 }
 
 /* lockwatch_name with a printf format ("accounts[%d]"); formats nothing without lockwatch. */
-__attribute__((format(printf, 2, 3))) static inline int lockwatch_namef(const void *lock,
+__attribute__((format(printf, 2, 3))) static inline int lockwatch_namef(const volatile void *lock,
                                                                         const char *fmt, ...) {
   const struct lockwatch__api *a = lockwatch__api();
-  char buf[LOCKWATCH_NAME_MAX + 2];
+  char buf[LOCKWATCH_NAME_MAX + 1]; /* a longer name is cut */
   va_list ap;
   if (!a->name) return 0;
   va_start(ap, fmt);
   vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
-  return a->name(lock, buf);
+  return a->name((const void *)lock, buf);
 }
 
 /*
@@ -124,27 +124,31 @@ __attribute__((format(printf, 2, 3))) static inline int lockwatch_namef(const vo
  * report, cycle or not. Returns 0 or an errno value (EINVAL: NULL lock, rank
  * out of range).
  */
-static inline int lockwatch_rank(const void *lock, long rank) {
+static inline int lockwatch_rank(const volatile void *lock, long rank) {
   const struct lockwatch__api *a = lockwatch__api();
-  return a->rank ? a->rank(lock, rank, 0) : 0;
+  return a->rank ? a->rank((const void *)lock, rank, 0) : 0;
 }
 
 /* lockwatch_rank, and locks of this rank so declared may be held together. */
-static inline int lockwatch_rank_nestable(const void *lock, long rank) {
+static inline int lockwatch_rank_nestable(const volatile void *lock, long rank) {
   const struct lockwatch__api *a = lockwatch__api();
-  return a->rank ? a->rank(lock, rank, 1) : 0;
+  return a->rank ? a->rank((const void *)lock, rank, 1) : 0;
 }
 
-/* Reports not-held unless the calling thread holds the lock (an rwlock: for writing). */
-static inline void lockwatch_assert_held(const void *lock) {
+/*
+ * Reports not-held unless the calling thread holds the lock (an rwlock: for
+ * writing). The report's stack starts in this function when the compiler
+ * did not inline it: the macro LOCKWATCH_ASSERT_HELD starts it at its line.
+ */
+static inline void lockwatch_assert_held(const volatile void *lock) {
   const struct lockwatch__api *a = lockwatch__api();
-  if (a->assert_held) a->assert_held(lock, 0);
+  if (a->assert_held) a->assert_held((const void *)lock, 0);
 }
 
 /* Reports not-held unless the calling thread holds the lock, for reading or writing. */
-static inline void lockwatch_assert_read_held(const void *lock) {
+static inline void lockwatch_assert_read_held(const volatile void *lock) {
   const struct lockwatch__api *a = lockwatch__api();
-  if (a->assert_held) a->assert_held(lock, 1);
+  if (a->assert_held) a->assert_held((const void *)lock, 1);
 }
 
 #ifdef __cplusplus
@@ -163,8 +167,14 @@ static inline void lockwatch_assert_read_held(const void *lock) {
 #define LOCKWATCH_NAME(lock, name) ((void)lockwatch_name((lock), (name)))
 #define LOCKWATCH_RANK(lock, rank) ((void)lockwatch_rank((lock), (rank)))
 #define LOCKWATCH_RANK_NESTABLE(lock, rank) ((void)lockwatch_rank_nestable((lock), (rank)))
-#define LOCKWATCH_ASSERT_HELD(lock) lockwatch_assert_held((lock))
-#define LOCKWATCH_ASSERT_READ_HELD(lock) lockwatch_assert_read_held((lock))
+/* The assertions call lockwatch from the line they are on, so that line tops the report's stack. */
+#define LOCKWATCH__ASSERT(lock, read)                                               \
+  do {                                                                              \
+    const struct lockwatch__api *lockwatch__a = lockwatch__api();                   \
+    if (lockwatch__a->assert_held) lockwatch__a->assert_held((const void *)(lock), read); \
+  } while (0)
+#define LOCKWATCH_ASSERT_HELD(lock) LOCKWATCH__ASSERT(lock, 0)
+#define LOCKWATCH_ASSERT_READ_HELD(lock) LOCKWATCH__ASSERT(lock, 1)
 #endif
 
 #endif
