@@ -7,7 +7,10 @@
  * threads, a checker that shares anything between threads on this path
  * (a global counter, a global lock) shows up as a cost that grows with T.
  *
- *   lock_pair [-t THREADS] [-n PAIRS_PER_THREAD] [-w WARMUP_PAIRS]
+ *   lock_pair [-t THREADS] [-n PAIRS_PER_THREAD] [-w WARMUP_PAIRS] [-a]
+ *
+ * -a names and ranks every lock through lockwatch.h (LOCKWATCH_NAME,
+ * LOCKWATCH_RANK): a declared lock must cost no more per pair than another.
  *
  * Prints one line:
  *   bench=lock_pair threads=T pairs=N ns_per_op=X wall_ns_per_op=Y seconds=S
@@ -18,6 +21,8 @@
 #include "bench.h"
 
 #include <getopt.h>
+
+#include <lockwatch/lockwatch.h>
 
 static const char *prog = "lock_pair";
 
@@ -56,15 +61,16 @@ int main(int argc, char **argv)
 {
     unsigned threads = 1;
     unsigned long pairs = 20000000, warmup = 100000;
-    int opt;
+    int opt, declare = 0;
 
-    while ((opt = getopt(argc, argv, "t:n:w:")) != -1) {
+    while ((opt = getopt(argc, argv, "t:n:w:a")) != -1) {
         switch (opt) {
         case 't': threads = (unsigned)bench_number(prog, 't', optarg, 1, 1024); break;
         case 'n': pairs = bench_number(prog, 'n', optarg, 1, 1UL << 40); break;
         case 'w': warmup = bench_number(prog, 'w', optarg, 0, 1UL << 40); break;
+        case 'a': declare = 1; break;
         default:
-            fprintf(stderr, "usage: %s [-t THREADS] [-n PAIRS_PER_THREAD] [-w WARMUP_PAIRS]\n", prog);
+            fprintf(stderr, "usage: %s [-t THREADS] [-n PAIRS_PER_THREAD] [-w WARMUP_PAIRS] [-a]\n", prog);
             return 2;
         }
     }
@@ -78,6 +84,10 @@ int main(int argc, char **argv)
         int err = pthread_mutex_init(&w[i].lock, NULL);
         if (err)
             bench_die(prog, "pthread_mutex_init", err);
+        if (declare) {
+            lockwatch_namef(&w[i].lock, "worker[%u]", i);
+            LOCKWATCH_RANK(&w[i].lock, 100 + i);
+        }
     }
 
     uint64_t start = bench_now_ns();
@@ -94,8 +104,8 @@ int main(int argc, char **argv)
         cpu += (double)w[i].cpu_ns / (double)pairs;
         pthread_mutex_destroy(&w[i].lock);
     }
-    printf("bench=lock_pair threads=%u pairs=%lu ns_per_op=%.2f wall_ns_per_op=%.2f seconds=%.3f\n",
-           threads, pairs, cpu / threads, (double)wall / (double)pairs, wall / 1e9);
+    printf("bench=lock_pair%s threads=%u pairs=%lu ns_per_op=%.2f wall_ns_per_op=%.2f seconds=%.3f\n",
+           declare ? " declared=1" : "", threads, pairs, cpu / threads, (double)wall / (double)pairs, wall / 1e9);
     free(w);
     return 0;
 }
