@@ -340,19 +340,27 @@ static uint32_t gate_candidates(const lw_thread_t *t, uint64_t to, uint64_t *out
 static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
   uint32_t stack_to = 0;
   lw_hset_t *set = NULL;
-  bool prepared = false;
-  uint64_t gate[LW_GATE_CANDIDATES];
+  bool prepared = false, have_gate = false;
+  uint64_t gate[LW_GATE_CANDIDATES], gsig = 0;
   uint32_t ngate = 0;
   for (uint32_t i = t->nheld; i-- > 0;) {
     lw_held_t *h = &t->held[i];
     unsigned pair = LW_PAIR(h->mode, a->mode);
     bool stale = h->foreign != atomic_load_explicit(&h->rec->foreign_unlocks, memory_order_relaxed);
-    int known = h->id == a->id || stale ? 0 : lw_thread_edge_gated(t, h->id, a->id, pair);
+    uint64_t seen_sig = 0;
+    int known = h->id == a->id || stale ? 0 : lw_thread_edge_gated(t, h->id, a->id, pair, &seen_sig);
+    if (known != 0 && !have_gate) {
+      ngate = lw_opt.gate_locks ? gate_candidates(t, a->id, gate) : 0;
+      gsig = 0x6a09e667f3bcc909ULL ^ ngate;
+      for (uint32_t k = 0; k < ngate; k++) gsig = lw_u64_mix(gsig * 0x9e3779b97f4a7c15ULL + gate[k]);
+      gsig |= 1; /* never 0, the value of an edge no candidates narrowed */
+      have_gate = true;
+    }
+    if (known > 0 && seen_sig == gsig) known = 0; /* narrowed with these candidates already */
     if (known != 0) {
       if (!prepared) {
         stack_to = lw_stack_capture(&lw_stacks, (int)lw_opt.stack_depth);
         set = held_set(t);
-        ngate = lw_opt.gate_locks ? gate_candidates(t, a->id, gate) : 0;
         prepared = true;
       }
       lw_witness_t w = {t->seq, h->stack, stack_to, (uintptr_t)lw_hset_ref(set)};
@@ -395,7 +403,7 @@ static void publish_orders(lw_thread_t *t, const lw_acq_t *a) {
       }
       lw_ilock_release(&graph.lock);
       if (!kept) release_witness(&w); /* the graph kept none */
-      if (r != LW_EDGE_ERROR) lw_thread_put_edge(t, h->id, a->id, pair, gated);
+      if (r != LW_EDGE_ERROR) lw_thread_put_edge(t, h->id, a->id, pair, gated, gsig);
       if (rep) lw_report_submit(rep);
       while (promoted) {
         lw_report_t *next = promoted->next;

@@ -97,7 +97,7 @@ static void text_labels(const lw_report_t *r, lw_buf_t *b) {
   if (l->ordered)
     lw_buf_printf(b, "  Ordered by create/join: the threads that took these edges never ran at "
                   "the same time in this run; a schedule that runs them together deadlocks%s.\n",
-                  r->passes ? " (report_ordered=0: not counted)" : "");
+                  r->passes && !l->guarded ? " (report_ordered=0: not counted)" : "");
 }
 
 static void text_inversion(const lw_report_t *r, lw_buf_t *b) {

@@ -22,7 +22,8 @@ struct lw_pub_edge {
     uint64_t from, to;
     uint64_t pair;
   } key;
-  uint8_t gated; /* the edge's gate set was not empty when this thread last saw it */
+  uint8_t gated;     /* the edge's gate set was not empty when this thread last saw it */
+  uint64_t gate_sig; /* the gate candidates this thread last narrowed it with (a hash) */
   UT_hash_handle hh;
 };
 
@@ -214,19 +215,23 @@ bool lw_thread_has_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pai
   return find_edge(t, from, to, pair) != NULL;
 }
 
-int lw_thread_edge_gated(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair) {
+int lw_thread_edge_gated(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair,
+                         uint64_t *gate_sig) {
   struct lw_pub_edge *e = find_edge(t, from, to, pair);
+  if (e && gate_sig) *gate_sig = e->gate_sig;
   return e ? e->gated : -1;
 }
 
 void lw_thread_add_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair) {
-  lw_thread_put_edge(t, from, to, pair, false);
+  lw_thread_put_edge(t, from, to, pair, false, 0);
 }
 
-void lw_thread_put_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair, bool gated) {
+void lw_thread_put_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair, bool gated,
+                        uint64_t gate_sig) {
   struct lw_pub_edge *e = find_edge(t, from, to, pair);
   if (e) {
     e->gated = gated;
+    e->gate_sig = gate_sig;
     return;
   }
   if (!(e = lw_alloc(sizeof *e))) return;
@@ -234,6 +239,7 @@ void lw_thread_put_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pai
   e->key.to = to;
   e->key.pair = pair;
   e->gated = gated;
+  e->gate_sig = gate_sig;
   lw_uthash_oom = 0;
   HASH_ADD(hh, t->edges, key, sizeof e->key, e);
   if (lw_uthash_oom) lw_free(e, sizeof *e);

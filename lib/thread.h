@@ -145,12 +145,19 @@ void lw_thread_add_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pai
 
 /*
  * The same, remembering whether the edge's gate set was still non-empty
- * (then a new held set of t's for the same edge must narrow it again).
+ * (then a new held set of t's for the same edge must narrow it again) and
+ * a hash of the gate candidates t narrowed it with (the same candidates
+ * need not narrow it again).
  */
-void lw_thread_put_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair, bool gated);
+void lw_thread_put_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair, bool gated,
+                        uint64_t gate_sig);
 
-/* -1 if t has not published from -> to with this pair; else whether it was gated then. */
-int lw_thread_edge_gated(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair);
+/*
+ * -1 if t has not published from -> to with this pair; else whether it was
+ * gated then, with the hash of the candidates in *gate_sig (may be NULL).
+ */
+int lw_thread_edge_gated(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair,
+                         uint64_t *gate_sig);
 
 /*
  * Happens-before between threads through create and join (docs/rules.md).

@@ -122,7 +122,8 @@ static void text_labels(lwt_str_t *b, json_object *r) {
     if (str_is(json_object_get_string(lwt_at(labels, k)), "ordered"))
       lwt_str_printf(b, "  Ordered by create/join: the threads that took these edges never ran at "
                      "the same time in this run; a schedule that runs them together "
-                     "deadlocks%s.\n", fails ? "" : " (report_ordered=0: not counted)");
+                     "deadlocks%s.\n",
+                     fails || lwt_len(gate) ? "" : " (report_ordered=0: not counted)");
 }
 
 /* The cycle line, then both stacks of every edge. */
