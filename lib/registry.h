@@ -22,17 +22,18 @@ typedef struct lw_lock {
   uint8_t kind; /* LW_KIND_* */
   uint32_t create_stack;
   _Atomic uint32_t foreign_unlocks; /* unlocks by a thread that did not hold it */
+  lw_node_t node; /* in the lock-order graph */
+  struct lw_lock *next_free;
   /*
-   * What the program declared about this identity through the public header
-   * (lockwatch.h): a name (interned, never freed; NULL if none) and a rank
-   * (LW_RANK_NONE if none). Written under the registry lock, read with
-   * atomic loads (lw_lock_name, lw_lock_rank).
+   * Last, so that the fields above keep their places. What the program
+   * declared about this identity through the public header (lockwatch.h):
+   * a name (interned, never freed; NULL if none) and a rank (LW_RANK_NONE
+   * if none). Written under the registry lock, read with atomic loads
+   * (lw_lock_name, lw_lock_rank).
    */
   const char *name;
   int32_t rank;
   uint8_t rank_flags; /* LW_RANK_NESTABLE */
-  lw_node_t node; /* in the lock-order graph */
-  struct lw_lock *next_free;
 } lw_lock_t;
 
 /* No rank declared. */
