@@ -9,7 +9,10 @@
  * threads, a checker that shares anything between threads on this path
  * (a global counter, a global lock) shows up as a cost that grows with T.
  *
- *   lock_pair [-s] [-t THREADS] [-n PAIRS_PER_THREAD] [-w WARMUP_PAIRS]
+ *   lock_pair [-s] [-t THREADS] [-n PAIRS_PER_THREAD] [-w WARMUP_PAIRS] [-a]
+ *
+ * -a names and ranks every lock through lockwatch.h (LOCKWATCH_NAME,
+ * LOCKWATCH_RANK): a declared lock must cost no more per pair than another.
  *
  * Prints one line:
  *   bench=lock_pair (bench=sem_pair with -s) threads=T pairs=N ns_per_op=X wall_ns_per_op=Y seconds=S
@@ -21,6 +24,8 @@
 
 #include <getopt.h>
 #include <semaphore.h>
+
+#include <lockwatch/lockwatch.h>
 
 static const char *prog = "lock_pair";
 
@@ -76,16 +81,17 @@ int main(int argc, char **argv)
 {
     unsigned threads = 1;
     unsigned long pairs = 20000000, warmup = 100000;
-    int opt, use_sem = 0;
+    int opt, use_sem = 0, declare = 0;
 
-    while ((opt = getopt(argc, argv, "st:n:w:")) != -1) {
+    while ((opt = getopt(argc, argv, "st:n:w:a")) != -1) {
         switch (opt) {
         case 's': use_sem = 1; prog = "sem_pair"; break;
         case 't': threads = (unsigned)bench_number(prog, 't', optarg, 1, 1024); break;
         case 'n': pairs = bench_number(prog, 'n', optarg, 1, 1UL << 40); break;
         case 'w': warmup = bench_number(prog, 'w', optarg, 0, 1UL << 40); break;
+        case 'a': declare = 1; break;
         default:
-            fprintf(stderr, "usage: %s [-s] [-t THREADS] [-n PAIRS_PER_THREAD] [-w WARMUP_PAIRS]\n", prog);
+            fprintf(stderr, "usage: %s [-s] [-t THREADS] [-n PAIRS_PER_THREAD] [-w WARMUP_PAIRS] [-a]\n", prog);
             return 2;
         }
     }
@@ -101,6 +107,10 @@ int main(int argc, char **argv)
             bench_die(prog, "pthread_mutex_init", err);
         if (sem_init(&w[i].sem, 0, 1) != 0)
             bench_die(prog, "sem_init", errno);
+        if (declare) {
+            lockwatch_namef(&w[i].lock, "worker[%u]", i);
+            LOCKWATCH_RANK(&w[i].lock, 100 + i);
+        }
     }
 
     uint64_t start = bench_now_ns();
@@ -118,8 +128,8 @@ int main(int argc, char **argv)
         pthread_mutex_destroy(&w[i].lock);
         sem_destroy(&w[i].sem);
     }
-    printf("bench=%s threads=%u pairs=%lu ns_per_op=%.2f wall_ns_per_op=%.2f seconds=%.3f\n",
-           prog, threads, pairs, cpu / threads, (double)wall / (double)pairs, wall / 1e9);
+    printf("bench=%s%s threads=%u pairs=%lu ns_per_op=%.2f wall_ns_per_op=%.2f seconds=%.3f\n",
+           prog, declare ? " declared=1" : "", threads, pairs, cpu / threads, (double)wall / (double)pairs, wall / 1e9);
     free(w);
     return 0;
 }

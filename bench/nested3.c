@@ -8,7 +8,11 @@
  * After the first walk a checker knows every order; what is timed is the
  * cost of nested acquisitions whose order is already known.
  *
- *   nested3 [-t THREADS] [-n GROUPS_PER_THREAD] [-l LOCKS]
+ *   nested3 [-t THREADS] [-n GROUPS_PER_THREAD] [-l LOCKS] [-a]
+ *
+ * -a names every lock and ranks it by its index (lockwatch.h), so every
+ * group respects the ranks: ranks are checked only when a chain is new, and
+ * a ranked walk must cost what an unranked one does.
  *
  * With several threads, thread k starts its walk at k * L / T, so threads
  * rarely meet on a lock. One untimed walk per thread comes first.
@@ -21,6 +25,8 @@
 #include "bench.h"
 
 #include <getopt.h>
+
+#include <lockwatch/lockwatch.h>
 
 static const char *prog = "nested3";
 
@@ -72,15 +78,16 @@ int main(int argc, char **argv)
 {
     unsigned threads = 1;
     unsigned long groups = 5000000, nlocks = 1000;
-    int opt;
+    int opt, declare = 0;
 
-    while ((opt = getopt(argc, argv, "t:n:l:")) != -1) {
+    while ((opt = getopt(argc, argv, "t:n:l:a")) != -1) {
         switch (opt) {
         case 't': threads = (unsigned)bench_number(prog, 't', optarg, 1, 1024); break;
         case 'n': groups = bench_number(prog, 'n', optarg, 1, 1UL << 40); break;
         case 'l': nlocks = bench_number(prog, 'l', optarg, 3, 1UL << 26); break;
+        case 'a': declare = 1; break;
         default:
-            fprintf(stderr, "usage: %s [-t THREADS] [-n GROUPS_PER_THREAD] [-l LOCKS]\n", prog);
+            fprintf(stderr, "usage: %s [-t THREADS] [-n GROUPS_PER_THREAD] [-l LOCKS] [-a]\n", prog);
             return 2;
         }
     }
@@ -93,6 +100,10 @@ int main(int argc, char **argv)
         int err = pthread_mutex_init(&locks[i], NULL);
         if (err)
             bench_die(prog, "pthread_mutex_init", err);
+        if (declare) { /* ranks in index order: every group respects them */
+            lockwatch_namef(&locks[i], "locks[%lu]", i);
+            LOCKWATCH_RANK(&locks[i], (long)i);
+        }
     }
     struct bench_gate gate = { .n = threads };
     for (unsigned i = 0; i < threads; i++)

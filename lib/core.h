@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "heldset.h"
+#include "options.h"
 #include "report.h"
 #include "thread.h"
 #include "types.h"
@@ -55,6 +56,9 @@ uint32_t lw_core_thread_spawn(lw_thread_t *parent);
 
 /* In a new thread: creates its state under the number lw_core_thread_spawn gave. */
 lw_thread_t *lw_core_thread_start(uint32_t seq);
+
+/* The calling thread's join of the thread whose pthread_t is handle returned. */
+void lw_core_thread_joined(lw_thread_t *t, uintptr_t handle);
 
 /*
  * At the exit of the calling thread: reports the locks it still holds
@@ -197,6 +201,39 @@ void lw_wait_begin(lw_thread_t *t, const lw_acq_t *a);
 void lw_wait_check(lw_thread_t *t, const lw_acq_t *a, uint64_t waited_ns);
 void lw_wait_end(lw_thread_t *t);
 uint64_t lw_wait_slice_ns(void);
+
+/*
+ * What a program declares through lockwatch.h (api.c; docs/api.md). Bad
+ * input (a NULL lock, a NULL, empty or overlong name, a rank out of range)
+ * is said in one line on stderr (the first few times) and ignored.
+ */
+#define LW_NAME_MAX 255 /* bytes of a lock name */
+enum { LW_API_EINVAL = 22, LW_API_ENOMEM = 12 }; /* the errno values */
+
+/*
+ * Names the lock at addr (the name is copied). The name belongs to the
+ * lock's identity; for an address where no lock lives yet, it waits for
+ * the first lock created there. Returns 0, LW_API_EINVAL or LW_API_ENOMEM.
+ */
+int lw_lock_set_name(lw_thread_t *t, uintptr_t addr, const char *name);
+
+/*
+ * Declares the rank of the lock at addr (0 to LW_RANK_MAX; flags
+ * LW_RANK_NESTABLE lets locks of the same rank, both so declared, be held
+ * together). Kept as names are. Returns 0, LW_API_EINVAL or LW_API_ENOMEM.
+ */
+int lw_lock_set_rank(lw_thread_t *t, uintptr_t addr, long rank, unsigned flags);
+
+/* The function that reads the state of a lock of a type (NULL if none can). */
+typedef lw_state_fn (*lw_state_for_fn)(unsigned type);
+
+/*
+ * The calling thread asserts that it holds the lock at addr, in mode
+ * (LW_MODE_WRITE: exclusively; LW_MODE_READ: in any mode). Reports not-held
+ * when it does not (once per place). state_for (may be NULL) confirms a
+ * lock held since before lockwatch watched.
+ */
+void lw_assert_held(lw_thread_t *t, uintptr_t addr, unsigned mode, lw_state_for_fn state_for);
 
 /* Writes every thread's held and awaited locks, saying why (dump_at_exit, a signal). */
 void lw_core_dump(const char *why);

@@ -19,9 +19,29 @@ void lw__after_slow(lw_thread_t *t, const lw_acq_t *a);
 bool lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
                       uintptr_t pc);
 
+/*
+ * Gate locks (core.c) narrow an order's gate each time it is taken under
+ * other outer locks, so the chain-cache key names the possible gates too:
+ * the ids of the first LW_GATE_KEY live write-held entries from the bottom,
+ * folded by lw_gate_fold. 0 with gate_locks=0.
+ */
+#define LW_GATE_KEY 8
+static inline uint64_t lw_gate_fold(uint64_t sig, uint64_t id) {
+  return (sig ^ id) * 0x9e3779b97f4a7c15ULL;
+}
+
+static inline uint64_t lw_gate_scan(const lw_thread_t *t) {
+  uint64_t sig = 0;
+  if (!lw_opt.gate_locks) return 0;
+  for (uint32_t i = 0, n = 0; i < t->nheld && n < LW_GATE_KEY; i++)
+    if (t->held[i].addr && t->held[i].mode == LW_MODE_WRITE)
+      sig = lw_gate_fold(sig, t->held[i].id), n++;
+  return sig;
+}
+
 /* The chain-cache key of requesting id in mode on top of t's held stack (non-zero). */
 static inline uint64_t lw_chain_key(const lw_thread_t *t, uint64_t id, unsigned mode) {
-  return lw_chain_step(t->held[t->nheld - 1].chain, id, mode, 0) | 1;
+  return (lw_chain_step(t->held[t->nheld - 1].chain, id, mode, 0) ^ lw_gate_scan(t)) | 1;
 }
 
 static inline __attribute__((always_inline)) void lw_acquire_before(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type,
@@ -57,10 +77,15 @@ static inline __attribute__((always_inline)) void lw_acquire_before(lw_thread_t 
   uint32_t n = t->nheld;
   if (LW_FAST_LIKELY(n == 0)) return;
   if (LW_FAST_UNLIKELY(t->held_slow)) goto slow; /* many held, or holes */
-  for (uint32_t i = 0; i < n; i++)
+  uint64_t gate = 0; /* lw_gate_scan, in the same pass (no holes here) */
+  bool gates = lw_opt.gate_locks;
+  for (uint32_t i = 0, g = 0; i < n; i++) {
     if (t->held[i].addr == addr) goto slow; /* a re-lock: the slow path judges it */
+    if (gates && t->held[i].mode == LW_MODE_WRITE && g < LW_GATE_KEY)
+      gate = lw_gate_fold(gate, t->held[i].id), g++;
+  }
   if (flags & LW_ACQ_TRY) return;
-  uint64_t key = lw_chain_key(t, c->id, mode);
+  uint64_t key = (lw_chain_step(t->held[n - 1].chain, c->id, mode, 0) ^ gate) | 1;
   if (LW_FAST_LIKELY(c->context == key)) { /* this lock, taken in the same context as last time */
     t->fast_hits++;
     return;

@@ -6,6 +6,29 @@
 
 #include "core.h"
 
+/* A lock as reports name it: the record's facts, with its declared name and rank. */
+static inline lw_rlock_t lw__rlock_of(const lw_lock_t *rec, uint64_t id) {
+  int32_t rank = lw_lock_rank(rec);
+  return (lw_rlock_t){.id = id,
+                      .addr = atomic_load_explicit(&rec->addr, memory_order_relaxed),
+                      .type = rec->type,
+                      .kind = rec->kind,
+                      .create_stack = rec->create_stack,
+                      .cls = rec->cls,
+                      .name = lw_lock_name(rec),
+                      .rank = rank == LW_RANK_NONE ? 0 : rank,
+                      .has_rank = rank != LW_RANK_NONE};
+}
+
+/*
+ * Labels an inversion from its data (labels.c): guarded (from labels.gate),
+ * threads_had, ordered; and sets r->passes from the options.
+ */
+void lw__label_cycle(lw_report_t *r);
+
+/* Checks a blocking acquisition of a ranked lock against the ranked locks t holds (api.c). */
+void lw__check_rank(lw_thread_t *t, const lw_acq_t *a);
+
 /* Returns the stack of the first acquisition by t at return address pc. */
 uint32_t lw__site_stack(lw_thread_t *t, uintptr_t pc);
 

@@ -166,8 +166,7 @@ static int32_t lock_index(lw_report_t *r, uint32_t *nlocks, uint32_t max, const 
   for (uint32_t i = 0; i < *nlocks; i++)
     if (r->locks[i].id == id) return (int32_t)i;
   if (*nlocks == max) return -1;
-  r->locks[*nlocks] = (lw_rlock_t){id, atomic_load_explicit(&rec->addr, memory_order_relaxed),
-                                   rec->type, rec->kind, rec->create_stack, rec->cls};
+  r->locks[*nlocks] = lw__rlock_of(rec, id);
   return (int32_t)(*nlocks)++;
 }
 
@@ -202,7 +201,7 @@ static void report_stall(lw_thread_t *t, const lw_acq_t *a, uint64_t waited_ns) 
   if (!lw_report_first_time(lw_u64_mix(((uint64_t)LW_REPORT_STALL << 56) ^ a->stack))) return;
   lw_report_t *r = lw_report_new(LW_REPORT_STALL, 1, 0);
   if (!r) return;
-  r->locks[0] = (lw_rlock_t){a->id, a->addr, a->rec->type, a->rec->kind, a->rec->create_stack, a->rec->cls};
+  r->locks[0] = lw__rlock_of(a->rec, a->id);
   r->waited_ms = waited_ns / 1000000;
   lw_report_add_event(r, LW_EV_WAIT, t->seq, 0, a->mode, a->stack);
   lw_threads_lock();

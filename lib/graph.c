@@ -346,6 +346,37 @@ static bool witness_add(lw_edge_t *e, unsigned pair, const lw_witness_t *w) {
   return true;
 }
 
+/* Remembers that thread made e (the first LW_EDGE_THREADS distinct ones by number). */
+static void note_thread(lw_edge_t *e, uint32_t thread) {
+  uint32_t n = e->nthreads < LW_EDGE_THREADS ? e->nthreads : LW_EDGE_THREADS;
+  for (uint32_t i = 0; i < n; i++)
+    if (e->threads[i] == thread) return;
+  if (e->nthreads < LW_EDGE_THREADS) e->threads[e->nthreads] = thread;
+  if (e->nthreads <= LW_EDGE_THREADS) e->nthreads++;
+}
+
+bool lw_graph_edge_narrow(lw_edge_t *e, const uint64_t *ids, uint32_t n) {
+  if (!e->gate_known) {
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) k += ids[i] != e->from->id && ids[i] != e->to->id;
+    if (k && !reserve((void **)&e->gate, &e->cap_gate, k, sizeof *e->gate)) return false;
+    k = 0;
+    for (uint32_t i = 0; i < n; i++)
+      if (ids[i] != e->from->id && ids[i] != e->to->id) e->gate[k++] = ids[i];
+    e->ngate = k;
+    e->gate_known = 1;
+    return false;
+  }
+  uint32_t k = 0, j = 0;
+  for (uint32_t i = 0; i < e->ngate; i++) {
+    while (j < n && ids[j] < e->gate[i]) j++;
+    if (j < n && ids[j] == e->gate[i]) e->gate[k++] = e->gate[i];
+  }
+  bool changed = k != e->ngate;
+  e->ngate = k;
+  return changed;
+}
+
 int lw_graph_add_edge(lw_graph_t *g, lw_node_t *x, lw_node_t *y, unsigned fm, unsigned tm,
                       const lw_witness_t *w, lw_cycle_t *cycle) {
   unsigned pair = LW_PAIR(fm, tm);
@@ -358,10 +389,12 @@ int lw_graph_add_edge(lw_graph_t *g, lw_node_t *x, lw_node_t *y, unsigned fm, un
   if (e && (e->modes & (1u << pair))) {
     const lw_witness_t *first = lw_edge_witness(e, pair);
     if (!e->other_thread && first->thread != w->thread) e->other_thread = w->thread + 1;
+    note_thread(e, w->thread);
     return LW_EDGE_KNOWN;
   }
   if (is_new && !(e = edge_create(g, x, y))) return LW_EDGE_ERROR;
   if (!witness_add(e, pair, w)) return LW_EDGE_ERROR;
+  note_thread(e, w->thread);
 
   /* a cycle through this edge needs a path y ~> x; nodes above the bound reach neither */
   int found = 0;
@@ -398,6 +431,7 @@ static void edge_destroy(lw_graph_t *g, lw_edge_t *e) {
   table_remove(g, e);
   if (e->back) back_remove(g, e);
   if (e->extra) lw_free(e->extra, 4 * sizeof *e->extra);
+  lw_free(e->gate, (size_t)e->cap_gate * sizeof *e->gate);
   lw_free(e, sizeof *e);
 }
 

@@ -58,9 +58,23 @@ struct lw_edge {
   uint8_t modes;            /* bit LW_PAIR(...) per mode pair seen */
   uint8_t back;             /* closes a cycle: outside the topological order */
   uint8_t first_pair;       /* the pair whose witness is w0 */
+  uint8_t nthreads;         /* distinct threads that made it, up to LW_EDGE_THREADS + 1 */
+  uint8_t gate_known;       /* gate holds the first witness's locks, narrowed since */
   lw_witness_t w0;
   lw_witness_t *extra;      /* witnesses of the other pairs, indexed by pair */
+  uint32_t threads[4];      /* the first LW_EDGE_THREADS threads that made it */
+  /*
+   * The gate set: ids of the locks (other than from and to) held for
+   * writing in every witness of this edge, of every mode pair, ascending.
+   * It only shrinks (lw_graph_edge_narrow); docs/rules.md says when the
+   * core narrows it.
+   */
+  uint64_t *gate;
+  uint32_t ngate, cap_gate;
 };
+
+/* Threads an edge remembers by number; nthreads above it means "more". */
+#define LW_EDGE_THREADS 4
 
 /* One edge of a found cycle, with the modes that make it deadlock. */
 typedef struct lw_cycle_step {
@@ -115,6 +129,13 @@ void lw_graph_node_init(lw_node_t *n, uint64_t id, bool reader_pref);
  */
 int lw_graph_add_edge(lw_graph_t *g, lw_node_t *from, lw_node_t *to, unsigned from_mode,
                       unsigned to_mode, const lw_witness_t *w, lw_cycle_t *cycle);
+
+/*
+ * Narrows e's gate set to the ids it shares with ids[0..n) (ascending;
+ * from's and to's ids are ignored). The first call sets it. Returns true
+ * when an earlier set lost a lock. false on OOM too (set unchanged).
+ */
+bool lw_graph_edge_narrow(lw_edge_t *e, const uint64_t *ids, uint32_t n);
 
 /* Returns the edge from -> to, or NULL. */
 lw_edge_t *lw_graph_find_edge(lw_graph_t *g, const lw_node_t *from, const lw_node_t *to);

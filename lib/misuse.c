@@ -13,10 +13,7 @@
 #include "types.h"
 #include "u64map.h"
 
-static lw_rlock_t rlock_of(const lw_lock_t *rec, uint64_t id) {
-  return (lw_rlock_t){id, atomic_load_explicit(&rec->addr, memory_order_relaxed), rec->type,
-                      rec->kind, rec->create_stack, rec->cls};
-}
+static lw_rlock_t rlock_of(const lw_lock_t *rec, uint64_t id) { return lw__rlock_of(rec, id); }
 
 static uint32_t stack_here(void) { return lw_stack_capture(&lw_stacks, (int)lw_opt.stack_depth); }
 
@@ -160,7 +157,7 @@ void lw__report_cond(lw_thread_t *t, const lw_acq_t *a, uintptr_t cond, unsigned
     uint64_t id;
     lw_lock_t *rec = lw_registry_find(earlier->mutex, &id);
     r->locks[1] = rec ? rlock_of(rec, earlier->mutex_id)
-                      : (lw_rlock_t){earlier->mutex_id, earlier->mutex, a->type, 0, 0, NULL};
+                      : (lw_rlock_t){.id = earlier->mutex_id, .addr = earlier->mutex, .type = a->type};
     lw_report_add_event(r, LW_EV_COND_EARLIER, earlier->thread, 1, LW_MODE_WRITE, earlier->stack);
   }
   lw_report_submit(r);

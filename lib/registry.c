@@ -12,6 +12,7 @@
 #include "pages.h"
 #include "types.h"
 #include "u64map.h"
+#include "lw_uthash.h"
 
 static lw_ilock_t reg_lock = LW_ILOCK_INIT;
 static lw_lfmap_t table; /* address -> record; written under reg_lock */
@@ -19,6 +20,87 @@ static lw_lock_t *free_records;
 static _Atomic uint64_t next_id = 1;
 static uint64_t live_count, created_count, record_bytes;
 static _Atomic uint64_t retired_count;
+
+/* Declarations made for an address where no lock lives yet; under reg_lock. */
+struct pending {
+  uintptr_t addr; /* the key */
+  unsigned what;
+  const char *name;
+  int32_t rank;
+  unsigned rank_flags;
+  UT_hash_handle hh;
+};
+static struct pending *pendings;
+static _Atomic uint32_t npending; /* read without the lock: 0 means nothing to look up */
+
+static void apply(lw_lock_t *rec, unsigned what, const char *name, int32_t rank,
+                  unsigned rank_flags) {
+  if (what & LW_ANNOTATE_NAME) __atomic_store_n(&rec->name, name, __ATOMIC_RELEASE);
+  if (what & LW_ANNOTATE_RANK) {
+    rec->rank_flags = (uint8_t)rank_flags;
+    __atomic_store_n(&rec->rank, rank, __ATOMIC_RELAXED);
+  }
+}
+
+/* A new record at addr takes the declarations waiting for it; caller holds reg_lock. */
+static void adopt_pending(lw_lock_t *rec, uintptr_t addr) {
+  struct pending *p;
+  HASH_FIND(hh, pendings, &addr, sizeof addr, p);
+  if (!p) return;
+  apply(rec, p->what, p->name, p->rank, p->rank_flags);
+  HASH_DEL(pendings, p);
+  lw_free(p, sizeof *p);
+  atomic_fetch_sub_explicit(&npending, 1, memory_order_relaxed);
+}
+
+bool lw_registry_annotate(uintptr_t addr, unsigned what, const char *name, int32_t rank,
+                          unsigned rank_flags) {
+  bool ok = true;
+  lw_ilock_acquire(&reg_lock);
+  lw_lock_t *rec = (lw_lock_t *)lw_lfmap_get(&table, addr);
+  if (rec) {
+    apply(rec, what, name, rank, rank_flags);
+  } else {
+    struct pending *p;
+    HASH_FIND(hh, pendings, &addr, sizeof addr, p);
+    if (!p && (p = lw_alloc(sizeof *p))) {
+      p->addr = addr;
+      p->what = 0;
+      lw_uthash_oom = 0;
+      HASH_ADD(hh, pendings, addr, sizeof p->addr, p);
+      if (lw_uthash_oom) {
+        lw_free(p, sizeof *p);
+        p = NULL;
+      } else {
+        atomic_fetch_add_explicit(&npending, 1, memory_order_relaxed);
+      }
+    }
+    if (p) {
+      p->what |= what;
+      if (what & LW_ANNOTATE_NAME) p->name = name;
+      if (what & LW_ANNOTATE_RANK) {
+        p->rank = rank;
+        p->rank_flags = rank_flags;
+      }
+    }
+    ok = p != NULL;
+  }
+  lw_ilock_release(&reg_lock);
+  return ok;
+}
+
+void lw_registry_forget_pending(uintptr_t lo, uintptr_t hi) {
+  if (!atomic_load_explicit(&npending, memory_order_relaxed)) return;
+  struct pending *p, *tmp;
+  lw_ilock_acquire(&reg_lock);
+  HASH_ITER(hh, pendings, p, tmp) {
+    if (p->addr < lo || p->addr >= hi) continue;
+    HASH_DEL(pendings, p);
+    lw_free(p, sizeof *p);
+    atomic_fetch_sub_explicit(&npending, 1, memory_order_relaxed);
+  }
+  lw_ilock_release(&reg_lock);
+}
 
 uint64_t lw_registry_retired(void) { return atomic_load_explicit(&retired_count, memory_order_relaxed); }
 
@@ -62,6 +144,10 @@ lw_lock_t *lw_registry_get_in(uintptr_t addr, unsigned type, unsigned kind, uint
     rec->cls = cls;
     atomic_store_explicit(&rec->users, 0, memory_order_relaxed);
     rec->next_free = NULL;
+    rec->name = NULL;
+    rec->rank = LW_RANK_NONE;
+    rec->rank_flags = 0;
+    if (atomic_load_explicit(&npending, memory_order_relaxed)) adopt_pending(rec, addr);
     lw_graph_node_init(&rec->node, nid, (kind & LW_KIND_READER_PREF) != 0);
     atomic_store_explicit(&rec->addr, addr, memory_order_relaxed);
     atomic_store_explicit(&rec->id, nid, memory_order_release);

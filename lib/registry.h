@@ -10,6 +10,7 @@
 #define LW_REGISTRY_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "graph.h"
@@ -26,10 +27,49 @@ typedef struct lw_lock {
                              for it, or LW_USERS_SHARED */
   lw_node_t node; /* in the lock-order graph */
   struct lw_lock *next_free;
+  /*
+   * Last, so that the fields above keep their places. What the program
+   * declared about this identity through the public header (lockwatch.h):
+   * a name (interned, never freed; NULL if none) and a rank (LW_RANK_NONE
+   * if none). Written under the registry lock, read with atomic loads
+   * (lw_lock_name, lw_lock_rank).
+   */
+  const char *name;
+  int32_t rank;
+  uint8_t rank_flags; /* LW_RANK_NESTABLE */
 } lw_lock_t;
 
 /* lw_lock_t.users of a lock taken by more than one thread. */
 #define LW_USERS_SHARED UINT32_MAX
+/* No rank declared. */
+#define LW_RANK_NONE (-1)
+/* The largest rank a program may declare (ranks are 0 to this). */
+#define LW_RANK_MAX 1000000000
+/* Locks of the same rank declared with this flag may be held together. */
+#define LW_RANK_NESTABLE 1u
+
+static inline const char *lw_lock_name(const lw_lock_t *rec) {
+  return __atomic_load_n(&rec->name, __ATOMIC_ACQUIRE);
+}
+static inline int32_t lw_lock_rank(const lw_lock_t *rec) {
+  return __atomic_load_n(&rec->rank, __ATOMIC_RELAXED);
+}
+
+/* What lw_registry_annotate sets. */
+enum { LW_ANNOTATE_NAME = 1u << 0, LW_ANNOTATE_RANK = 1u << 1 };
+
+/*
+ * Sets the name (interned by the caller, never freed) and/or the rank (with
+ * rank_flags) of the live lock at addr, as `what` says. When no lock lives
+ * at addr, keeps them for the first lock created there (a declaration made
+ * before the lock is initialised or first used). Returns false only when
+ * memory is exhausted (nothing kept).
+ */
+bool lw_registry_annotate(uintptr_t addr, unsigned what, const char *name, int32_t rank,
+                          unsigned rank_flags);
+
+/* Drops the declarations waiting for a lock in [lo, hi) (the memory was given back). */
+void lw_registry_forget_pending(uintptr_t lo, uintptr_t hi);
 
 /*
  * Finds the live record of addr without locking. Returns it and stores its

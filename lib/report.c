@@ -25,6 +25,8 @@ static const char *const kind_names[LW_REPORT_KIND_COUNT][2] = {
     [LW_REPORT_DEADLOCK] = {"deadlock", "threads wait for each other forever"},
     [LW_REPORT_STALL] = {"stall", "a thread waits long for a lock"},
     [LW_REPORT_LOCK_ABANDONED] = {"lock-abandoned", "a held lock's memory holds a new lock"},
+    [LW_REPORT_RANK_VIOLATION] = {"rank-violation", "a lock is taken against the declared ranks"},
+    [LW_REPORT_NOT_HELD] = {"not-held", "a lock asserted held is not held"},
 };
 
 const char *lw_report_kind_name(unsigned kind) {
@@ -38,14 +40,14 @@ const char *lw_report_kind_title(unsigned kind) {
 const char *lw_report_detail_name(unsigned detail) {
   static const char *const names[LW_DETAIL_COUNT] = {
       "", "blocks-forever", "fails", "times-out", "may-block", "not-locked", "other-owner",
-      "self-owner", "not-held", "two-mutexes"};
+      "self-owner", "not-held", "two-mutexes", "same-rank", "higher-rank", "read-held"};
   return detail < LW_DETAIL_COUNT ? names[detail] : "";
 }
 
 const char *lw_event_name(unsigned what) {
   static const char *const names[LW_EV_COUNT] = {"lock",        "held",         "unlock",
                                                  "destroy",     "exit",         "cond-wait",
-                                                 "cond-earlier", "wait"};
+                                                 "cond-earlier", "wait",        "assert"};
   return what < LW_EV_COUNT ? names[what] : "unknown";
 }
 
@@ -99,6 +101,7 @@ void lw_report_free(lw_report_t *r) {
     lw_free(r->edges[i].held_ids, r->edges[i].nheld_ids * sizeof *r->edges[i].held_ids);
   lw_free(r->edges, r->nedges * sizeof *r->edges);
   lw_free(r->events, r->cap_events * sizeof *r->events);
+  lw_free(r->labels.gate, r->labels.ngate * sizeof *r->labels.gate);
   lw_free(r, sizeof *r);
 }
 
@@ -118,7 +121,7 @@ bool lw_report_first_time(uint64_t signature) {
   return first;
 }
 static lw_report_t *first, *last, *sfirst, *slast;
-static uint32_t nstored, nsuppressed;
+static uint32_t nstored, nsuppressed, npassing;
 static _Atomic uint32_t next_seq = 1;
 
 bool lw_report_submit(lw_report_t *r) {
@@ -152,8 +155,9 @@ void lw_report_default_sink(lw_report_t *r) {
   else first = r;
   last = r;
   nstored++;
+  npassing += r->passes;
   lw_ilock_release(&store_lock);
-  if (lw_opt.halt_on_error && lw_report_halt) lw_report_halt();
+  if (lw_opt.halt_on_error && !r->passes && lw_report_halt) lw_report_halt();
 }
 
 const lw_report_t *lw_report_suppressed(uint32_t *n) {
@@ -162,6 +166,13 @@ const lw_report_t *lw_report_suppressed(uint32_t *n) {
   *n = nsuppressed;
   lw_ilock_release(&store_lock);
   return r;
+}
+
+uint32_t lw_report_failing(void) {
+  lw_ilock_acquire(&store_lock);
+  uint32_t n = nstored - npassing;
+  lw_ilock_release(&store_lock);
+  return n;
 }
 
 const lw_report_t *lw_report_stored(uint32_t *n) {
@@ -179,7 +190,7 @@ void lw_report_fork_child(void) {
   lw_ilock_reset(&store_lock);
   /* the child starts with no report of its own (the parent's stay the parent's) */
   first = last = sfirst = slast = NULL;
-  nstored = nsuppressed = 0;
+  nstored = nsuppressed = npassing = 0;
 }
 
 /* ---- what a summary names ---------------------------------------------------- */

@@ -27,6 +27,8 @@ enum lw_report_kind {
   LW_REPORT_DEADLOCK,
   LW_REPORT_STALL,
   LW_REPORT_LOCK_ABANDONED,
+  LW_REPORT_RANK_VIOLATION, /* a lock taken against the ranks the program declared */
+  LW_REPORT_NOT_HELD,       /* LOCKWATCH_ASSERT_HELD failed */
   LW_REPORT_KIND_COUNT
 };
 
@@ -48,6 +50,9 @@ enum lw_report_detail {
   LW_DETAIL_SELF_OWNER,     /* destroy-locked: the destroying thread holds it */
   LW_DETAIL_NOT_HELD,       /* cond-wait-unheld: the mutex is not held by the waiter */
   LW_DETAIL_TWO_MUTEXES,    /* cond-wait-unheld: the condvar was used with another mutex */
+  LW_DETAIL_SAME_RANK,      /* rank-violation: a lock of the rank held, not declared nestable */
+  LW_DETAIL_HIGHER_RANK,    /* rank-violation: a lock of a higher rank is held */
+  LW_DETAIL_READ_HELD,      /* not-held: held, but only for reading */
   LW_DETAIL_COUNT
 };
 
@@ -64,6 +69,7 @@ enum lw_event_what {
   LW_EV_COND_WAIT,    /* waits on the condition variable with the lock here */
   LW_EV_COND_EARLIER, /* waited on the same condition variable with the lock here */
   LW_EV_WAIT,         /* is blocked waiting for the lock here */
+  LW_EV_ASSERT,       /* asserts here that it holds the lock */
   LW_EV_COUNT
 };
 
@@ -86,7 +92,13 @@ typedef struct lw_rlock {
   uint8_t type, kind;
   uint32_t create_stack;
   const struct lw_class *cls; /* its lock class, or NULL (classes=0) */
+  const char *name; /* the name the program gave it (lockwatch.h), or NULL */
+  int32_t rank;     /* its declared rank, when has_rank */
+  uint8_t has_rank;
 } lw_rlock_t;
+
+/* The type of a lock a report names before lockwatch saw it locked (lw_type_name: "lock"). */
+#define LW_TYPE_NOT_SEEN 0xff
 
 /* An edge of a reported cycle: locks[to] requested while locks[from] was held. */
 typedef struct lw_redge {
@@ -96,7 +108,23 @@ typedef struct lw_redge {
   uint32_t other_thread; /* 1 + another thread that made the same edge; 0 if none */
   uint64_t *held_ids;    /* every lock held when the edge was made, oldest first */
   uint32_t nheld_ids;
+  /* the threads known to have made this edge (LW_EDGE_THREADS at most; nthreads may say more) */
+  uint32_t threads[4];
+  uint32_t nthreads;
 } lw_redge_t;
+
+/*
+ * What an inversion's cycle looks like beyond its edges (lib/labels.c,
+ * docs/rules.md "Cycles that cannot deadlock, and labels").
+ */
+typedef struct lw_rlabels {
+  uint8_t guarded;         /* every witness of every edge held the gate locks */
+  uint8_t ordered;         /* the threads that made the edges never ran at the same time */
+  uint32_t threads_needed; /* threads a deadlock on these paths needs (the cycle's length) */
+  uint32_t threads_had;    /* most edges distinct threads of this run made (< needed: labelled) */
+  uint64_t *gate;          /* ids of the gate locks, when guarded */
+  uint32_t ngate;
+} lw_rlabels_t;
 
 typedef struct lw_report {
   uint32_t kind;
@@ -114,6 +142,8 @@ typedef struct lw_report {
   bool class_level;      /* inversion found in the class graph: no two instances met in both orders */
   uint64_t signature;    /* inversions: the classes and witness stacks that make it one bug */
   uint32_t instances;    /* inversions: cycles of instances (or classes) folded into this report */
+  bool passes;               /* listed, but changes neither the exit status nor SARIF's level */
+  lw_rlabels_t labels;       /* inversions only */
   lw_revent_t *events;
   uint32_t nevents, cap_events;
   struct lw_report *next;
@@ -154,6 +184,9 @@ void lw_report_default_sink(lw_report_t *r);
 
 /* The stored reports that were not suppressed, oldest first, and their number. */
 const lw_report_t *lw_report_stored(uint32_t *n);
+
+/* Number of stored reports that fail the run (not suppressed, not passing). */
+uint32_t lw_report_failing(void);
 
 /* The stored suppressed reports, oldest first, and their number. */
 const lw_report_t *lw_report_suppressed(uint32_t *n);

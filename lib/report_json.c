@@ -70,6 +70,7 @@ static void json_class_ref(lw_json_t *j, const lw_class_t *c) {
 
 static void json_lock(lw_json_t *j, const lw_rlock_t *l) {
   char name[256];
+  bool symbol = lw_symbolize_data(l->addr, name, sizeof name);
   lw_json_object_begin(j);
   lw_json_key(j, "class");
   json_class_ref(j, l->cls);
@@ -88,7 +89,12 @@ static void json_lock(lw_json_t *j, const lw_rlock_t *l) {
   lw_json_key(j, "type");
   lw_json_string(j, lw_type_name(l->type));
   lw_json_key(j, "name");
-  lw_json_string(j, lw_symbolize_data(l->addr, name, sizeof name) ? name : NULL);
+  lw_json_string(j, l->name ? l->name : symbol ? name : NULL);
+  lw_json_key(j, "symbol");
+  lw_json_string(j, symbol ? name : NULL);
+  lw_json_key(j, "rank");
+  if (l->has_rank) lw_json_int(j, l->rank);
+  else lw_json_null(j);
   lw_json_key(j, "created");
   json_frames(j, l->create_stack);
   lw_json_object_end(j);
@@ -199,7 +205,10 @@ static void json_report(lw_json_t *j, const lw_report_t *r) {
   lw_json_array_begin(j);
   for (uint32_t i = 0; i < r->nlocks; i++) json_lock(j, &r->locks[i]);
   lw_json_array_end(j);
+  lw_json_key(j, "fails");
+  lw_json_bool(j, !r->passes);
   if (r->kind == LW_REPORT_LOCK_ORDER_INVERSION) {
+    const lw_rlabels_t *l = &r->labels;
     lw_json_key(j, "cycle");
     lw_json_array_begin(j);
     for (uint32_t i = 0; i < r->nedges; i++) json_lock_ref(j, r->locks[r->edges[i].from].id);
@@ -210,6 +219,23 @@ static void json_report(lw_json_t *j, const lw_report_t *r) {
     lw_json_bool(j, r->class_level);
     lw_json_key(j, "instances");
     lw_json_uint(j, r->instances);
+    lw_json_key(j, "guarded");
+    lw_json_bool(j, l->guarded);
+    lw_json_key(j, "gate");
+    lw_json_array_begin(j);
+    for (uint32_t k = 0; l->guarded && k < l->ngate; k++) json_lock_ref(j, l->gate[k]);
+    lw_json_array_end(j);
+    lw_json_key(j, "threads_needed");
+    lw_json_uint(j, l->threads_needed);
+    lw_json_key(j, "threads_had");
+    lw_json_uint(j, l->threads_had);
+    lw_json_key(j, "labels");
+    lw_json_array_begin(j);
+    if (l->guarded) lw_json_string(j, "guarded");
+    if (l->threads_had < l->threads_needed)
+      lw_json_string(j, l->threads_had <= 1 ? "single-thread" : "few-threads");
+    if (l->ordered) lw_json_string(j, "ordered");
+    lw_json_array_end(j);
   }
   lw_json_key(j, "detail");
   lw_json_string(j, r->detail ? lw_report_detail_name(r->detail) : NULL);

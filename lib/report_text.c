@@ -30,10 +30,19 @@ static void text_frames(lw_buf_t *b, uint32_t stack) {
   if (!lw_symbolize_stack(stack, text_frame, b)) lw_buf_puts(b, "    <no stack>\n");
 }
 
+/* The name a report gives a lock: the program's (lockwatch.h), else its symbol. */
+static bool lock_name(const lw_rlock_t *l, char *name, size_t n) {
+  if (l->name) {
+    snprintf(name, n, "%s", l->name);
+    return true;
+  }
+  return lw_symbolize_data(l->addr, name, n);
+}
+
 static void text_lock_name(lw_buf_t *b, const lw_rlock_t *l) {
-  char name[256];
+  char name[300];
   if (l->type == LW_TYPE_SEM) lw_buf_puts(b, "semaphore "); /* the others read as locks */
-  if (lw_symbolize_data(l->addr, name, sizeof name))
+  if (lock_name(l, name, sizeof name))
     lw_buf_printf(b, "M%llu (%s, 0x%lx)", (unsigned long long)l->id, name, (unsigned long)l->addr);
   else if (l->addr)
     lw_buf_printf(b, "M%llu (0x%lx)", (unsigned long long)l->id, (unsigned long)l->addr);
@@ -185,9 +194,9 @@ static void text_scenario(const lw_report_t *r, lw_buf_t *b) {
     const lw_redge_t *e = &r->edges[i];
     char *held = names + i * (2 * NAME + THREAD), *wanted = held + NAME, *thread = wanted + NAME;
     const lw_rlock_t *from = &r->locks[e->from], *to = &r->locks[e->to];
-    if (!lw_symbolize_data(from->addr, held, NAME))
+    if (!lock_name(from, held, NAME))
       snprintf(held, NAME, "M%llu", (unsigned long long)from->id);
-    if (!lw_symbolize_data(to->addr, wanted, NAME))
+    if (!lock_name(to, wanted, NAME))
       snprintf(wanted, NAME, "M%llu", (unsigned long long)to->id);
     snprintf(thread, THREAD, "T%u", e->w.thread);
     steps[i] = (lw_scenario_step_t){thread, held, wanted,
@@ -198,6 +207,33 @@ static void text_scenario(const lw_report_t *r, lw_buf_t *b) {
   lw_free(steps, size);
 }
 
+/* What the cycle looks like beyond its edges (docs/rules.md, labels). */
+static void text_labels(const lw_report_t *r, lw_buf_t *b) {
+  const lw_rlabels_t *l = &r->labels;
+  if (l->guarded) {
+    lw_buf_puts(b, "  Guarded by ");
+    for (uint32_t k = 0; k < l->ngate && r->nedges + k < r->nlocks; k++) {
+      if (k) lw_buf_puts(b, ", ");
+      text_lock_name(b, &r->locks[r->nedges + k]);
+    }
+    lw_buf_printf(b, ": every edge was taken while holding %s, so this cycle cannot deadlock%s.\n",
+                  l->ngate == 1 ? "it" : "them",
+                  r->passes ? "" : " (reported because of report_guarded=1)");
+  }
+  if (l->threads_had < l->threads_needed) {
+    if (l->threads_had <= 1)
+      lw_buf_printf(b, "  Single thread: one thread took every edge; %u threads running these "
+                    "paths at once deadlock.\n", l->threads_needed);
+    else
+      lw_buf_printf(b, "  Needs %u threads on these paths; this run had %u.\n",
+                    l->threads_needed, l->threads_had);
+  }
+  if (l->ordered)
+    lw_buf_printf(b, "  Ordered by create/join: the threads that took these edges never ran at "
+                  "the same time in this run; a schedule that runs them together deadlocks%s.\n",
+                  r->passes && !l->guarded ? " (report_ordered=0: not counted)" : "");
+}
+
 static void text_inversion(const lw_report_t *r, lw_buf_t *b) {
   lw_buf_puts(b, "  Cycle in lock order graph: ");
   for (uint32_t i = 0; i < r->nedges; i++) {
@@ -206,6 +242,7 @@ static void text_inversion(const lw_report_t *r, lw_buf_t *b) {
   }
   lw_buf_printf(b, "M%llu\n", (unsigned long long)r->locks[r->edges[0].from].id);
   text_classes(r, b);
+  text_labels(r, b);
   text_scenario(r, b);
   for (uint32_t i = 0; i < r->nedges; i++) {
     const lw_redge_t *e = &r->edges[i];
@@ -288,6 +325,20 @@ static void text_headline(const lw_report_t *r, lw_buf_t *b) {
     lw_buf_printf(b, "Thread T%u has waited %llu ms for %s M%llu, with no deadlock cycle in sight.",
                   e->thread, (unsigned long long)r->waited_ms, lw_type_name(l->type), id);
     break;
+  case LW_REPORT_RANK_VIOLATION:
+    if (r->nlocks < 2) break;
+    lw_buf_printf(b, "Thread T%u requests M%llu (rank %d) while holding M%llu (rank %d): a lock "
+                  "may only be taken while every ranked lock held has a lower rank%s.",
+                  e->thread, id, (int)l->rank, (unsigned long long)r->locks[1].id,
+                  (int)r->locks[1].rank,
+                  r->detail == LW_DETAIL_SAME_RANK ? " (equal ranks nest only when declared "
+                                                     "nestable)" : "");
+    break;
+  case LW_REPORT_NOT_HELD:
+    lw_buf_printf(b, "Thread T%u asserts it holds %s M%llu%s, but it %s.", e->thread,
+                  lw_type_name(l->type), id, e->mode == LW_MODE_READ ? "" : " exclusively",
+                  r->detail == LW_DETAIL_READ_HELD ? "holds it only for reading" : "does not");
+    break;
   default:
     lw_buf_puts(b, lw_report_kind_title(r->kind));
     lw_buf_puts(b, ".");
@@ -316,6 +367,7 @@ static void text_event(const lw_report_t *r, const lw_revent_t *e, lw_buf_t *b) 
                   (unsigned long)r->object, id);
     break;
   case LW_EV_WAIT: lw_buf_printf(b, "Thread T%u waits for M%llu%s here:", e->thread, id, mode); break;
+  case LW_EV_ASSERT: lw_buf_printf(b, "Thread T%u asserts it holds M%llu here:", e->thread, id); break;
   default: lw_buf_puts(b, "here:");
   }
   lw_buf_puts(b, "\n");
@@ -338,9 +390,9 @@ static void text_threads(const lw_report_t *r, lw_buf_t *b) {
 /* Locks without a symbol name, with where they were created. */
 static void text_unnamed_locks(const lw_report_t *r, lw_buf_t *b) {
   for (uint32_t i = 0; i < r->nlocks; i++) {
-    char name[256];
+    char name[300];
     const lw_rlock_t *l = &r->locks[i];
-    if (lw_symbolize_data(l->addr, name, sizeof name)) continue;
+    if (lock_name(l, name, sizeof name)) continue;
     if (l->addr)
       lw_buf_printf(b, "\n  %s M%llu (0x%lx) created at:\n", lw_type_name(l->type),
                     (unsigned long long)l->id, (unsigned long)l->addr);
@@ -355,6 +407,8 @@ void lw_report_format_text(const lw_report_t *r, lw_buf_t *b) {
   lw_buf_puts(b, "==================\n");
   lw_buf_printf(b, "lockwatch: %s (%s) (pid %d)\n", lw_report_kind_name(r->kind),
                 lw_report_kind_title(r->kind), (int)getpid());
+  if (r->passes)
+    lw_buf_puts(b, "  (This report does not change the exit status.)\n");
   if (r->kind == LW_REPORT_LOCK_ORDER_INVERSION) {
     text_inversion(r, b);
   } else {

@@ -89,7 +89,8 @@ int lw_suppress_parse(const char *text, const char *name, char *err, size_t errl
                lw_printable(a, (size_t)(colon - a), shown, sizeof shown), accepted);
       goto fail;
     }
-    if (colon + 1 == z) {
+    if (colon + 1 == z || (z - colon - 1 == (long)sizeof LW_SUPPRESS_LOCK - 1 &&
+                           strncmp(colon + 1, LW_SUPPRESS_LOCK, sizeof LW_SUPPRESS_LOCK - 1) == 0)) {
       snprintf(err, errlen, "%s:%u: empty pattern after '%s:'", name, lineno,
                lw_printable(a, (size_t)(colon - a), shown, sizeof shown));
       goto fail;
@@ -223,10 +224,26 @@ static bool report_matches(const char *pattern, const lw_report_t *r) {
   return false;
 }
 
+/* Does the pattern match the name of one of r's locks (the program's name, or its symbol)? */
+static bool lock_matches(const char *pattern, const lw_report_t *r) {
+  for (uint32_t i = 0; i < r->nlocks; i++) {
+    char sym[256];
+    if (r->locks[i].name && lw_glob_match(pattern, r->locks[i].name)) return true;
+    if (lw_symbolize_data(r->locks[i].addr, sym, sizeof sym) && lw_glob_match(pattern, sym))
+      return true;
+  }
+  return false;
+}
+
 const char *lw_suppress_match(const lw_report_t *r) {
   for (unsigned i = 0; i < nrules; i++) {
     if (rules[i].kind >= 0 && (uint32_t)rules[i].kind != r->kind) continue;
-    if (report_matches(rules[i].pattern, r)) return rules[i].text;
+    const char *p = rules[i].pattern;
+    if (strncmp(p, LW_SUPPRESS_LOCK, sizeof LW_SUPPRESS_LOCK - 1) == 0) {
+      if (lock_matches(p + sizeof LW_SUPPRESS_LOCK - 1, r)) return rules[i].text;
+    } else if (report_matches(p, r)) {
+      return rules[i].text;
+    }
   }
   return NULL;
 }

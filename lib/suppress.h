@@ -5,9 +5,12 @@
  * report kind (lock-order-inversion, double-lock, ...) or `*`, and pattern
  * is matched, whole, against the function, the source file (full path or
  * file name) and the module (full path or file name) of every frame of the
- * report; `*` in a pattern matches any run of characters. Blank lines and
- * lines starting with `#` are ignored.
+ * report; `*` in a pattern matches any run of characters. A pattern
+ * `lock=NAME` matches instead the names of the report's locks (the name the
+ * program gave, lockwatch.h, or the lock's symbol): `lock-order-inversion:
+ * lock=accounts*`. Blank lines and lines starting with `#` are ignored.
  */
+#define LW_SUPPRESS_LOCK "lock=" 
 #ifndef LW_SUPPRESS_H
 #define LW_SUPPRESS_H
 

@@ -22,6 +22,8 @@ struct lw_pub_edge {
     uint64_t from, to;
     uint64_t pair;
   } key;
+  uint8_t gated;     /* the edge's gate set was not empty when this thread last saw it */
+  uint64_t gate_sig; /* the gate candidates this thread last narrowed it with (a hash) */
   UT_hash_handle hh;
 };
 
@@ -45,10 +47,13 @@ static uint32_t new_info(uint32_t parent, uint32_t create_stack) {
   return ninfos++;
 }
 
+static void hb_created(uint32_t seq, uint32_t parent);
+
 uint32_t lw_thread_new_seq(uint32_t parent, uint32_t create_stack) {
   lw_ilock_acquire(&threads_lock);
   uint32_t seq = new_info(parent, create_stack);
   lw_ilock_release(&threads_lock);
+  if (seq != LW_NO_SEQ) hb_created(seq, parent);
   return seq;
 }
 
@@ -197,25 +202,125 @@ void lw_thread_trim_orders(lw_thread_t *t) {
   t->flush_mark = retired;
 }
 
-bool lw_thread_has_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair) {
+static struct lw_pub_edge *find_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair) {
   struct lw_pub_edge probe, *found;
   memset(&probe, 0, sizeof probe);
   probe.key.from = from;
   probe.key.to = to;
   probe.key.pair = pair;
   HASH_FIND(hh, t->edges, &probe.key, sizeof probe.key, found);
-  return found != NULL;
+  return found;
+}
+
+bool lw_thread_has_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair) {
+  return find_edge(t, from, to, pair) != NULL;
+}
+
+int lw_thread_edge_gated(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair,
+                         uint64_t *gate_sig) {
+  struct lw_pub_edge *e = find_edge(t, from, to, pair);
+  if (e && gate_sig) *gate_sig = e->gate_sig;
+  return e ? e->gated : -1;
 }
 
 void lw_thread_add_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair) {
-  struct lw_pub_edge *e = lw_alloc(sizeof *e);
-  if (!e) return;
+  lw_thread_put_edge(t, from, to, pair, false, 0);
+}
+
+void lw_thread_put_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair, bool gated,
+                        uint64_t gate_sig) {
+  struct lw_pub_edge *e = find_edge(t, from, to, pair);
+  if (e) {
+    e->gated = gated;
+    e->gate_sig = gate_sig;
+    return;
+  }
+  if (!(e = lw_alloc(sizeof *e))) return;
   e->key.from = from;
   e->key.to = to;
   e->key.pair = pair;
+  e->gated = gated;
+  e->gate_sig = gate_sig;
   lw_uthash_oom = 0;
   HASH_ADD(hh, t->edges, key, sizeof e->key, e);
   if (lw_uthash_oom) lw_free(e, sizeof *e);
+}
+
+/* ---- happens-before by create and join -------------------------------------- */
+
+/* Per thread number: who created it and when, and who joined it and when (logical times). */
+typedef struct hb_info {
+  uint32_t parent;    /* seq + 1 of the creator; 0 if unknown */
+  uint32_t joiner;    /* seq + 1 of the thread whose join returned it; 0 if none */
+  uint64_t created;   /* logical time of the creation */
+  uint64_t joined;    /* logical time of the join */
+  uintptr_t handle;   /* its pthread_t, to recognise it in a join */
+} hb_info_t;
+static lw_ilock_t hb_lock = LW_ILOCK_INIT; /* a leaf: taken under any other lockwatch lock */
+static hb_info_t *hbs;
+static uint32_t nhbs, cap_hbs;
+static uint64_t hb_clock;
+
+/* Makes room for thread seq; caller holds hb_lock. */
+static bool hb_reserve(uint32_t seq) {
+  if (seq < cap_hbs) {
+    if (seq >= nhbs) nhbs = seq + 1;
+    return true;
+  }
+  uint32_t cap = cap_hbs ? cap_hbs : 64;
+  while (cap <= seq) cap *= 2;
+  void *p = lw_realloc(hbs, cap_hbs * sizeof *hbs, cap * sizeof *hbs);
+  if (!p) return false;
+  hbs = p;
+  cap_hbs = cap;
+  nhbs = seq + 1;
+  return true;
+}
+
+static void hb_created(uint32_t seq, uint32_t parent) {
+  lw_ilock_acquire(&hb_lock);
+  if (hb_reserve(seq)) hbs[seq] = (hb_info_t){parent, 0, ++hb_clock, 0, 0};
+  lw_ilock_release(&hb_lock);
+}
+
+void lw_thread_hb_start(uint32_t seq, uintptr_t handle) {
+  lw_ilock_acquire(&hb_lock);
+  if (seq < nhbs) hbs[seq].handle = handle;
+  lw_ilock_release(&hb_lock);
+}
+
+void lw_thread_hb_joined(uint32_t joiner, uintptr_t handle) {
+  lw_ilock_acquire(&hb_lock);
+  /* handles are reused once joined: the latest thread with it, not yet joined */
+  for (uint32_t i = nhbs; i-- > 0;)
+    if (hbs[i].handle == handle && i != joiner) {
+      if (!hbs[i].joiner) {
+        hbs[i].joiner = joiner + 1;
+        hbs[i].joined = ++hb_clock;
+      }
+      break;
+    }
+  lw_ilock_release(&hb_lock);
+}
+
+bool lw_thread_before(uint32_t a, uint32_t b) {
+  bool before = false;
+  lw_ilock_acquire(&hb_lock);
+  /* a ended before time `at` in thread j: its join returned there (or j's own end did) */
+  uint32_t x = a;
+  for (uint32_t step = 0; step < 64 && x < nhbs && hbs[x].joiner && !before; step++) {
+    uint32_t j = hbs[x].joiner - 1;
+    uint64_t at = hbs[x].joined;
+    /* is b, or one of its creators, created by j after that? */
+    uint32_t y = b;
+    for (uint32_t up = 0; up < 64 && y < nhbs && hbs[y].parent && !before; up++) {
+      if (hbs[y].parent - 1 == j && hbs[y].created > at) before = true;
+      y = hbs[y].parent - 1;
+    }
+    x = j; /* all of j's life up to `at` is before j's end: follow j's own join */
+  }
+  lw_ilock_release(&hb_lock);
+  return before;
 }
 
 bool lw_thread_info(uint32_t seq, lw_thread_info_t *out) {
@@ -252,6 +357,9 @@ void lw_thread_stats(uint64_t *threads, uint64_t *acquisitions, uint64_t *fast_h
 
 void lw_thread_fork_prepare(void) { lw_ilock_acquire(&threads_lock); }
 void lw_thread_fork_parent(void) { lw_ilock_release(&threads_lock); }
+void lw_thread_hb_fork_prepare(void) { lw_ilock_acquire(&hb_lock); }
+void lw_thread_hb_fork_parent(void) { lw_ilock_release(&hb_lock); }
+void lw_thread_hb_fork_child(void) { lw_ilock_reset(&hb_lock); }
 
 void lw_thread_fork_child(void) {
   lw_ilock_reset(&threads_lock);

@@ -214,6 +214,37 @@ bool lw_thread_has_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pai
 /* Remembers that t published from -> to with this mode pair. */
 void lw_thread_add_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair);
 
+/*
+ * The same, remembering whether the edge's gate set was still non-empty
+ * (then a new held set of t's for the same edge must narrow it again) and
+ * a hash of the gate candidates t narrowed it with (the same candidates
+ * need not narrow it again).
+ */
+void lw_thread_put_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair, bool gated,
+                        uint64_t gate_sig);
+
+/*
+ * -1 if t has not published from -> to with this pair; else whether it was
+ * gated then, with the hash of the candidates in *gate_sig (may be NULL).
+ */
+int lw_thread_edge_gated(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair,
+                         uint64_t *gate_sig);
+
+/*
+ * Happens-before between threads through create and join (docs/rules.md).
+ * lw_thread_new_seq records a creation; a started thread records its
+ * pthread_t (handle); a join that returned records who joined it.
+ * lw_thread_before(a, b) tells whether all of thread a's life came before
+ * thread b started: a was joined by a thread that then created b or one of
+ * b's creators (following joins of joiners). Takes only a leaf lock.
+ */
+void lw_thread_hb_start(uint32_t seq, uintptr_t handle);
+void lw_thread_hb_joined(uint32_t joiner, uintptr_t handle);
+bool lw_thread_before(uint32_t a, uint32_t b);
+void lw_thread_hb_fork_prepare(void);
+void lw_thread_hb_fork_parent(void);
+void lw_thread_hb_fork_child(void);
+
 /* The list of thread states, for walking them under lw_threads_lock. */
 void lw_threads_lock(void);
 void lw_threads_unlock(void);

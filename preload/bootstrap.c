@@ -125,6 +125,7 @@ static void thread_key_destructor(void *p) {
 void lw_preload_adopt(lw_thread_t *t) { pthread_setspecific(thread_key, t); }
 
 void lw_preload_thread_begin(uint32_t seq) {
+  lw_thread_hb_start(seq, (uintptr_t)pthread_self());
   if (!lw_active || lw_tls_self) return;
   lw_thread_t *t = lw_core_thread_start(seq);
   if (t) lw_preload_adopt(t);

@@ -2,6 +2,8 @@
  * wrap_thread.c - pthread_create: a new thread learns its creator and the
  * stack it was created at, for the "Thread T1 created by T0 at" part of
  * reports. Its state is released at exit by the thread key destructor.
+ * pthread_join and thrd_join record who joined whom, for the create/join
+ * order of threads that labels cycles (docs/rules.md).
  */
 #include "../lib/alloc.h"
 #include "preload.h"
@@ -35,5 +37,25 @@ LW_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
     lw_free(s, sizeof *s);
     lw_tls_guard--;
   }
+  return rc;
+}
+
+LW_EXPORT int pthread_join(pthread_t th, void **ret) {
+  int rc = LW_REAL(pthread_join)(th, ret);
+  if (rc != 0) return rc;
+  lw_thread_t *t = lw_enter();
+  if (!t) return rc;
+  lw_core_thread_joined(t, (uintptr_t)th);
+  lw_leave();
+  return rc;
+}
+
+LW_EXPORT int thrd_join(thrd_t th, int *res) {
+  int rc = LW_REAL(thrd_join)(th, res);
+  if (rc != thrd_success) return rc;
+  lw_thread_t *t = lw_enter();
+  if (!t) return rc;
+  lw_core_thread_joined(t, (uintptr_t)th);
+  lw_leave();
   return rc;
 }

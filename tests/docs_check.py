@@ -15,6 +15,7 @@ kinds = re.findall(r'\[LW_REPORT_\w+\] = \{"([a-z-]+)"', (root / "lib/report.c")
 if len(options) < 10 or len(kinds) < 8:
     sys.exit(f"docs_check: could not read the options ({len(options)}) or kinds ({len(kinds)})")
 
+failed = False
 wanted = {
     "docs/options.md": [f"`{o}`" for o in options] + [f"`{k}`" for k in kinds],
     "docs/lockwatch.1": options,
@@ -22,6 +23,12 @@ wanted = {
     "docs/rules.md": [f"`{k}`" for k in kinds if k not in ("lock-order-inversion", "stall")],
 }
 failed = False
+# docs/api.md shows the examples the tests build, word for word.
+api = (root / "docs/api.md").read_text()
+for example in ("docs/examples/api_example.c", "docs/examples/api_example.cpp"):
+    if (root / example).read_text() not in api:
+        failed = True
+        print(f"docs/api.md does not show {example} as it is")
 for doc, words in wanted.items():
     text = (root / doc).read_text()
     missing = [w for w in words if w not in text]

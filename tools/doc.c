@@ -489,3 +489,14 @@ bool lwt_json_format(json_object *root, lwt_str_t *out) {
   lwt_str_puts(out, "\n");
   return true;
 }
+
+bool lwt_report_fails(json_object *r) {
+  json_object *f = lwt_get(r, "fails", json_type_boolean);
+  return !f || json_object_get_boolean(f);
+}
+
+size_t lwt_docs_failing(const lwt_docs_t *d) {
+  size_t n = 0;
+  for (size_t i = 0; i < d->nreports; i++) n += lwt_report_fails(d->reports[i].obj);
+  return n;
+}

@@ -185,14 +185,19 @@ static json_object *stack_frames(merger_t *m, const char *id) {
   return json_object_new_array();
 }
 
-/* The sorted class ids of a report's cycle, joined by spaces (the caller frees); NULL if none. */
+/*
+ * The sorted class ids of a report's cycle (its gate locks left out), joined
+ * by spaces (the caller frees); NULL if it has no cycle or a lock without a
+ * class.
+ */
 static char *cycle_classes(json_object *report) {
-  json_object *locks = lwt_get(report, "locks", json_type_array);
-  size_t n = lwt_len(locks);
+  json_object *cycle = lwt_get(report, "cycle", json_type_array);
+  size_t n = lwt_len(cycle);
   if (!n) return NULL;
   const char **ids = lwt_xmalloc(n * sizeof *ids);
   for (size_t i = 0; i < n; i++) {
-    ids[i] = lwt_get_str(lwt_at(locks, i), "class");
+    json_object *lock = lwt_report_lock(report, json_object_get_string(lwt_at(cycle, i)));
+    ids[i] = lwt_get_str(lock, "class");
     if (!ids[i]) {
       free(ids);
       return NULL;

@@ -511,10 +511,14 @@ static void print_summary(const lwt_docs_t *d, int status, const char *why) {
     }
   }
   lwt_str_puts(&s, "lockwatch: ");
-  lwt_count(&s, d->nreports, "report", "reports");
+  size_t failing = lwt_docs_failing(d);
+  lwt_count(&s, failing, "report", "reports");
   lwt_str_printf(&s, ", %zu suppressed, from ", d->nsuppressed);
   lwt_count(&s, d->nprocs, "process", "processes");
-  lwt_str_printf(&s, "; exit status %d%s\n", status, why);
+  lwt_str_printf(&s, "; exit status %d%s", status, why);
+  if (failing < d->nreports)
+    lwt_str_printf(&s, "; and %zu listed that change nothing", d->nreports - failing);
+  lwt_str_puts(&s, "\n");
   fflush(stdout);
   fputs(lwt_str_get(&s), stderr);
   fflush(stderr);
@@ -622,7 +626,7 @@ int lwt_cmd_run(int argc, char **argv) {
     lwt_error("run: no process wrote a report document, so nothing was checked (LD_PRELOAD has "
               "no effect on statically linked and setuid programs)");
     status = LWT_EXIT_ERROR;
-  } else if (d.nreports > 0) {
+  } else if (lwt_docs_failing(&d) > 0) {
     status = (int)exitcode;
     snprintf(why_buf, sizeof why_buf, " (exitcode)");
   } else {

@@ -63,6 +63,15 @@ static const struct {
      "Unlock a lock on every path before its memory goes out of scope or is reused."},
     {"stall", "Stall", "A thread waited a long time for a lock, with no deadlock cycle.",
      "Shorten the critical sections that hold the lock, or find what its owner waits for."},
+    {"rank-violation", "RankViolation",
+     "A lock was taken while the thread held a lock of the same or a higher declared rank "
+     "(LOCKWATCH_RANK): the program's own lock hierarchy is broken, cycle or not.",
+     "Take locks in increasing rank, or fix the ranks; declare a rank nestable if locks of "
+     "that rank may be held together."},
+    {"not-held", "NotHeld",
+     "A thread asserted (LOCKWATCH_ASSERT_HELD) that it holds a lock it does not hold, or holds "
+     "only for reading.",
+     "Take the lock on every path that reaches the assertion."},
 };
 
 /* {"text": text}: a SARIF message. */
@@ -246,7 +255,9 @@ static json_object *result_obj(const lwt_report_t *rep, rules_t *rules, const ch
   json_object *res = json_object_new_object();
   json_object_object_add(res, "ruleId", json_object_new_string(kind));
   json_object_object_add(res, "ruleIndex", json_object_new_int64((int64_t)rule_index(rules, kind)));
-  json_object_object_add(res, "level", json_object_new_string("error"));
+  /* a report that fails nothing (a guarded cycle) is a note */
+  json_object_object_add(res, "level",
+                         json_object_new_string(lwt_report_fails(r) ? "error" : "note"));
 
   /* The message: the summary, then the cycle or the detail. */
   lwt_str_t msg = LWT_STR_INIT;
@@ -264,6 +275,14 @@ static json_object *result_obj(const lwt_report_t *rep, rules_t *rules, const ch
     }
     const char *first = lwt_get_str(lwt_at(edges, 0), "from");
     lwt_str_puts(&msg, first ? first : "?");
+    json_object *gate = lwt_get(r, "gate", json_type_array);
+    for (size_t i = 0; i < lwt_len(gate); i++) {
+      const char *id = json_object_get_string(lwt_at(gate, i));
+      const char *name = lwt_get_str(lwt_report_lock(r, id), "name");
+      lwt_str_printf(&msg, "%s%s%s%s%s", i ? ", " : "; guarded by ", id ? id : "?",
+                     name ? " (" : "", name ? name : "", name ? ")" : "");
+    }
+    if (lwt_len(gate)) lwt_str_puts(&msg, ": cannot deadlock");
   } else if (lwt_get_str(r, "detail")) {
     lwt_str_printf(&msg, " (%s)", lwt_get_str(r, "detail"));
   }

@@ -160,7 +160,38 @@ void lwt_text_scenario(lwt_str_t *b, json_object *r) {
   free(steps);
 }
 
-/* The cycle line, the unsafe scenario, then both stacks of every edge. */
+/* The labels of a cycle, as lib/report_text.c writes them. */
+static void text_labels(lwt_str_t *b, json_object *r) {
+  json_object *gate = lwt_get(r, "gate", json_type_array);
+  bool fails = lwt_report_fails(r);
+  if (lwt_len(gate)) {
+    lwt_str_puts(b, "  Guarded by ");
+    for (size_t k = 0; k < lwt_len(gate); k++) {
+      if (k) lwt_str_puts(b, ", ");
+      text_lock_name(b, r, json_object_get_string(lwt_at(gate, k)));
+    }
+    lwt_str_printf(b, ": every edge was taken while holding %s, so this cycle cannot deadlock%s.\n",
+                   lwt_len(gate) == 1 ? "it" : "them",
+                   fails ? " (reported because of report_guarded=1)" : "");
+  }
+  long long needed = lwt_get_int(r, "threads_needed", 0), had = lwt_get_int(r, "threads_had", 0);
+  if (had < needed) {
+    if (had <= 1)
+      lwt_str_printf(b, "  Single thread: one thread took every edge; %lld threads running these "
+                     "paths at once deadlock.\n", needed);
+    else
+      lwt_str_printf(b, "  Needs %lld threads on these paths; this run had %lld.\n", needed, had);
+  }
+  json_object *labels = lwt_get(r, "labels", json_type_array);
+  for (size_t k = 0; k < lwt_len(labels); k++)
+    if (str_is(json_object_get_string(lwt_at(labels, k)), "ordered"))
+      lwt_str_printf(b, "  Ordered by create/join: the threads that took these edges never ran at "
+                     "the same time in this run; a schedule that runs them together "
+                     "deadlocks%s.\n",
+                     fails || lwt_len(gate) ? "" : " (report_ordered=0: not counted)");
+}
+
+/* The cycle line, the classes, the labels, the unsafe scenario, then both stacks of every edge. */
 static void text_inversion(lwt_str_t *b, json_object *r) {
   json_object *edges = lwt_get(r, "edges", json_type_array);
   size_t n = lwt_len(edges);
@@ -171,6 +202,7 @@ static void text_inversion(lwt_str_t *b, json_object *r) {
   }
   lwt_str_printf(b, "%s\n", n ? or_q(lwt_get_str(lwt_at(edges, 0), "from")) : "");
   text_classes(b, r);
+  text_labels(b, r);
   lwt_text_scenario(b, r);
   for (size_t i = 0; i < n; i++) {
     json_object *e = lwt_at(edges, i);
@@ -245,6 +277,18 @@ bool lwt_text_headline(lwt_str_t *b, json_object *r) {
   } else if (str_is(kind, "stall")) {
     lwt_str_printf(b, "Thread %s has waited %lld ms for %s %s, with no deadlock cycle in sight.",
                    thread, lwt_get_int(r, "waited_ms", 0), type, lid);
+  } else if (str_is(kind, "rank-violation")) {
+    json_object *held = lwt_at(lwt_get(r, "locks", json_type_array), 1);
+    lwt_str_printf(b, "Thread %s requests %s (rank %lld) while holding %s (rank %lld): a lock may "
+                   "only be taken while every ranked lock held has a lower rank%s.", thread, lid,
+                   lwt_get_int(l, "rank", 0), or_q(lwt_get_str(held, "id")),
+                   lwt_get_int(held, "rank", 0),
+                   str_is(detail, "same-rank") ? " (equal ranks nest only when declared nestable)"
+                                               : "");
+  } else if (str_is(kind, "not-held")) {
+    lwt_str_printf(b, "Thread %s asserts it holds %s %s%s, but it %s.", thread, type, lid,
+                   str_is(lwt_get_str(e, "mode"), "read") ? "" : " exclusively",
+                   str_is(detail, "read-held") ? "holds it only for reading" : "does not");
   } else {
     lwt_str_printf(b, "%s.", kind_title(or_q(kind)));
   }
@@ -269,6 +313,7 @@ void lwt_text_event_label(lwt_str_t *b, json_object *r, json_object *e) {
   else if (str_is(what, "cond-earlier"))
     lwt_str_printf(b, "Thread %s waited on condition variable %s with %s here", t, cv, id);
   else if (str_is(what, "wait")) lwt_str_printf(b, "Thread %s waits for %s%s here", t, id, mode);
+  else if (str_is(what, "assert")) lwt_str_printf(b, "Thread %s asserts it holds %s here", t, id);
   else lwt_str_puts(b, "here");
 }
 
@@ -282,6 +327,7 @@ void lwt_text_report(lwt_str_t *b, const lwt_report_t *rep) {
   lwt_str_printf(b, "lockwatch: %s (%s) (pid %lld)\n", kind, kind_title(kind), rep->pid);
   const char *by = lwt_get_str(r, "suppressed_by");
   if (rep->suppressed) lwt_str_printf(b, "  Suppressed by the rule %s.\n", or_q(by));
+  if (!lwt_report_fails(r)) lwt_str_puts(b, "  (This report does not change the exit status.)\n");
   if (strcmp(kind, "lock-order-inversion") == 0) {
     text_inversion(b, r);
   } else {
@@ -397,9 +443,12 @@ int lwt_cmd_report(int argc, char **argv) {
   if (with_suppressed)
     for (size_t i = 0; i < d.nsuppressed; i++) lwt_text_report(&out, &d.suppressed[i]);
   lwt_str_puts(&out, "lockwatch: ");
-  lwt_count(&out, d.nreports, "report", "reports");
+  size_t failing = lwt_docs_failing(&d);
+  lwt_count(&out, failing, "report", "reports");
   lwt_str_printf(&out, ", %zu suppressed, from ", d.nsuppressed);
   lwt_count(&out, d.nprocs, "process", "processes");
+  if (failing < d.nreports)
+    lwt_str_printf(&out, "; and %zu listed that change nothing", d.nreports - failing);
   lwt_str_puts(&out, "\n");
   int status = lwt_write_output(NULL, out.p, out.n) == 0 ? LWT_EXIT_OK : LWT_EXIT_ERROR;
   lwt_str_free(&out);

@@ -182,6 +182,15 @@ const char *lwt_get_str(json_object *o, const char *key);
 /* o[key] as an integer, or dflt if absent or not an integer. */
 long long lwt_get_int(json_object *o, const char *key, long long dflt);
 
+/*
+ * Does report r fail a run? Only a report whose "fails" is false (a cycle
+ * that cannot deadlock, or one an option lets pass) does not.
+ */
+bool lwt_report_fails(json_object *r);
+
+/* Number of reports in d that fail a run. */
+size_t lwt_docs_failing(const lwt_docs_t *d);
+
 /* Number of elements of an array (0 if a is NULL or not an array). */
 size_t lwt_len(json_object *a);
 

@@ -3,9 +3,27 @@
  *
  * A program needs no header to be checked: lockwatch is loaded with
  * LD_PRELOAD into unmodified programs. This header tells code and build
- * scripts which version of lockwatch they have. The numbers follow the
- * project's version (CMake's project(VERSION)); the build checks that they
- * do.
+ * scripts which version of lockwatch they have, and lets a program say what
+ * it means about its locks (docs/api.md):
+ *
+ *   LOCKWATCH_NAME(&lock, "accounts")      reports call the lock so
+ *   LOCKWATCH_RANK(&lock, 10)              a declared lock hierarchy
+ *   LOCKWATCH_RANK_NESTABLE(&lock, 10)     ... whose equal ranks may nest
+ *   LOCKWATCH_ASSERT_HELD(&lock)           "this thread holds it (exclusively)"
+ *   LOCKWATCH_ASSERT_READ_HELD(&lock)      "this thread holds it, in any mode"
+ *
+ * The header is all there is: a program using it links with nothing but
+ * -pthread and runs unchanged without lockwatch, every call then a check of
+ * one cached pointer. Under lockwatch the calls reach its entry points,
+ * looked up once per translation unit with dlsym (in the C library itself
+ * since glibc 2.34). Weak symbols are not used: in a non-PIE executable an
+ * undefined weak function resolves to 0 at link time and LD_PRELOAD cannot
+ * bind it later.
+ *
+ * Define LOCKWATCH_DISABLE before including it to compile every call away.
+ *
+ * The numbers follow the project's version (CMake's project(VERSION)); the
+ * build checks that they do.
  */
 #ifndef LOCKWATCH_LOCKWATCH_H
 #define LOCKWATCH_LOCKWATCH_H
@@ -18,5 +36,145 @@
 /* One number for comparisons: 10000 * major + 100 * minor + patch. */
 #define LOCKWATCH_VERSION \
   (LOCKWATCH_VERSION_MAJOR * 10000 + LOCKWATCH_VERSION_MINOR * 100 + LOCKWATCH_VERSION_PATCH)
+
+/* Longest lock name, in bytes; a longer one is refused (and said so). */
+#define LOCKWATCH_NAME_MAX 255
+/* Ranks are 0 to this; a rank out of range is refused (and said so). */
+#define LOCKWATCH_RANK_MAX 1000000000L
+
+#if !defined(LOCKWATCH_NO_API) && !defined(__ASSEMBLER__)
+
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#ifdef RTLD_DEFAULT
+#define LOCKWATCH__RTLD_DEFAULT RTLD_DEFAULT
+#else
+#define LOCKWATCH__RTLD_DEFAULT ((void *)0) /* glibc's value; defined only with _GNU_SOURCE */
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The entry points of liblockwatch.so (all NULL without it). Internal. */
+struct lockwatch__api {
+  int (*name)(const void *lock, const char *name);
+  int (*rank)(const void *lock, long rank, unsigned flags);
+  void (*assert_held)(const void *lock, int read);
+};
+
+/* Looks the entry points up once, into *slot; returns them. Internal. */
+static inline const struct lockwatch__api *lockwatch__resolve(
+    const struct lockwatch__api **slot) {
+  static struct lockwatch__api api;
+  void *p;
+  p = dlsym(LOCKWATCH__RTLD_DEFAULT, "lw_api_name");
+  __builtin_memcpy(&api.name, &p, sizeof p);
+  p = dlsym(LOCKWATCH__RTLD_DEFAULT, "lw_api_rank");
+  __builtin_memcpy(&api.rank, &p, sizeof p);
+  p = dlsym(LOCKWATCH__RTLD_DEFAULT, "lw_api_assert_held");
+  __builtin_memcpy(&api.assert_held, &p, sizeof p);
+  __atomic_store_n(slot, &api, __ATOMIC_RELEASE);
+  return &api;
+}
+
+/* The entry points, looked up at the first call. Internal. */
+static inline const struct lockwatch__api *lockwatch__api(void) {
+  static const struct lockwatch__api *cached;
+  const struct lockwatch__api *a = __atomic_load_n(&cached, __ATOMIC_ACQUIRE);
+  if (__builtin_expect(a != 0, 1)) return a;
+  return lockwatch__resolve(&cached);
+}
+
+/* Non-zero when the program runs under lockwatch. */
+static inline int lockwatch_active(void) { return lockwatch__api()->name != 0; }
+
+/*
+ * Names a lock in every report (text, JSON, SARIF, graph). The name is
+ * copied (at most LOCKWATCH_NAME_MAX bytes). It belongs to the lock until
+ * the lock is destroyed, re-initialised or its memory freed; named before
+ * it is initialised or first used, the lock takes the name when it is.
+ * Returns 0, or an errno value (EINVAL: a NULL lock, a NULL, empty or
+ * overlong name); always 0 without lockwatch.
+ */
+static inline int lockwatch_name(const volatile void *lock, const char *name) {
+  const struct lockwatch__api *a = lockwatch__api();
+  return a->name ? a->name((const void *)lock, name) : 0;
+}
+
+/* lockwatch_name with a printf format ("accounts[%d]"); formats nothing without lockwatch. */
+__attribute__((format(printf, 2, 3))) static inline int lockwatch_namef(const volatile void *lock,
+                                                                        const char *fmt, ...) {
+  const struct lockwatch__api *a = lockwatch__api();
+  char buf[LOCKWATCH_NAME_MAX + 1]; /* a longer name is cut */
+  va_list ap;
+  if (!a->name) return 0;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  return a->name((const void *)lock, buf);
+}
+
+/*
+ * Declares the rank of a lock (0 to LOCKWATCH_RANK_MAX). A lock may only be
+ * taken, blocking, while every ranked lock the thread holds has a strictly
+ * lower rank; the first acquisition that breaks this is a rank-violation
+ * report, cycle or not. Returns 0 or an errno value (EINVAL: NULL lock, rank
+ * out of range).
+ */
+static inline int lockwatch_rank(const volatile void *lock, long rank) {
+  const struct lockwatch__api *a = lockwatch__api();
+  return a->rank ? a->rank((const void *)lock, rank, 0) : 0;
+}
+
+/* lockwatch_rank, and locks of this rank so declared may be held together. */
+static inline int lockwatch_rank_nestable(const volatile void *lock, long rank) {
+  const struct lockwatch__api *a = lockwatch__api();
+  return a->rank ? a->rank((const void *)lock, rank, 1) : 0;
+}
+
+/*
+ * Reports not-held unless the calling thread holds the lock (an rwlock: for
+ * writing). The report's stack starts in this function when the compiler
+ * did not inline it: the macro LOCKWATCH_ASSERT_HELD starts it at its line.
+ */
+static inline void lockwatch_assert_held(const volatile void *lock) {
+  const struct lockwatch__api *a = lockwatch__api();
+  if (a->assert_held) a->assert_held((const void *)lock, 0);
+}
+
+/* Reports not-held unless the calling thread holds the lock, for reading or writing. */
+static inline void lockwatch_assert_read_held(const volatile void *lock) {
+  const struct lockwatch__api *a = lockwatch__api();
+  if (a->assert_held) a->assert_held((const void *)lock, 1);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* !LOCKWATCH_NO_API */
+
+#if defined(LOCKWATCH_DISABLE) || defined(LOCKWATCH_NO_API)
+#define LOCKWATCH_NAME(lock, name) ((void)0)
+#define LOCKWATCH_RANK(lock, rank) ((void)0)
+#define LOCKWATCH_RANK_NESTABLE(lock, rank) ((void)0)
+#define LOCKWATCH_ASSERT_HELD(lock) ((void)0)
+#define LOCKWATCH_ASSERT_READ_HELD(lock) ((void)0)
+#else
+#define LOCKWATCH_NAME(lock, name) ((void)lockwatch_name((lock), (name)))
+#define LOCKWATCH_RANK(lock, rank) ((void)lockwatch_rank((lock), (rank)))
+#define LOCKWATCH_RANK_NESTABLE(lock, rank) ((void)lockwatch_rank_nestable((lock), (rank)))
+/* The assertions call lockwatch from the line they are on, so that line tops the report's stack. */
+#define LOCKWATCH__ASSERT(lock, read)                                               \
+  do {                                                                              \
+    const struct lockwatch__api *lockwatch__a = lockwatch__api();                   \
+    if (lockwatch__a->assert_held) lockwatch__a->assert_held((const void *)(lock), read); \
+  } while (0)
+#define LOCKWATCH_ASSERT_HELD(lock) LOCKWATCH__ASSERT(lock, 0)
+#define LOCKWATCH_ASSERT_READ_HELD(lock) LOCKWATCH__ASSERT(lock, 1)
+#endif
 
 #endif

@@ -296,10 +296,19 @@ def check_report(where, r, problems):
             problems.append(f"{where}.cycle: expected a non-empty array, found {cycle!r}")
             return
         n = len(cycle)
-        if len(locks) != n or len(edges) != n:
-            problems.append(f"{where}: a cycle of {n} needs {n} locks and {n} edges, found "
+        gate = r.get("gate") if isinstance(r.get("gate"), list) else []
+        if len(locks) != n + len(gate) or len(edges) != n:
+            problems.append(f"{where}: a cycle of {n} with {len(gate)} gate locks needs "
+                            f"{n + len(gate)} locks and {n} edges, found "
                             f"{len(locks)} locks and {len(edges)} edges")
             return
+        if lock_ids[n:] != gate:
+            problems.append(f"{where}: the locks after the cycle are not its gate: locks "
+                            f"{lock_ids}, gate {gate}")
+        lock_ids = lock_ids[:n]
+        if "guarded" in r and (not isinstance(r["guarded"], bool) or r["guarded"] != bool(gate)):
+            problems.append(f"{where}.guarded: expected {bool(gate)} (gate {gate}), found "
+                            f"{r.get('guarded')!r}")
         if lock_ids != cycle:
             problems.append(f"{where}: locks are not in cycle order: locks {lock_ids}, "
                             f"cycle {cycle}")
@@ -559,6 +568,9 @@ def main(argv):
     ap.add_argument("--compare-native", action="store_true",
                     help="run without the preload too; stdout must be identical (and the exit "
                          "status too when the run is expected silent)")
+    ap.add_argument("--expect-native-exit", type=int, default=None, metavar="N",
+                    help="with --compare-native: the run without the preload must exit N and "
+                         "print nothing of lockwatch's on stderr")
     ap.add_argument("--no-argv-check", action="store_true",
                     help="do not compare the document's program and argv with the command")
     ap.add_argument("--unhex-args", action="store_true",
@@ -1192,6 +1204,11 @@ def run_and_check(args, cmd, tmp):
             fail(f"stdout differs from the native run: {len(out)} bytes under lockwatch, "
                  f"{len(nout)} natively; first difference at byte "
                  f"{next((i for i, (a, b) in enumerate(zip(out, nout)) if a != b), min(len(out), len(nout)))}")
+        if args.expect_native_exit is not None and nrc != args.expect_native_exit:
+            fail(f"the native run was {describe_status(nrc)}, expected exit "
+                 f"{args.expect_native_exit}")
+        if args.expect_native_exit is not None and b"lockwatch:" in nerr:
+            fail("the native run printed lockwatch text on stderr")
         if args.expect_silent and nrc != rc:
             fail(f"exit status differs from the native run: {describe_status(rc)} under "
                  f"lockwatch, {describe_status(nrc)} natively")

@@ -53,6 +53,7 @@ class Ctx:
         self.preload = args.preload
         self.bank = args.bank
         self.misuse = args.misuse
+        self.api = args.api
         self.noop = args.noop
         self.classprog = args.classprog
         self.src = args.source_dir
@@ -1523,9 +1524,59 @@ def case_html_bad_input(ctx):
     # A page to standard output.
     p = run([ctx.lw, "report", "--html", "-", good])
     expect(p.returncode == 0 and p.stdout.startswith("<!DOCTYPE html>"), "--html -", p)
+def case_api(ctx):
+    """Names, ranks, assertions and gate locks through every subcommand."""
+    if not ctx.api:
+        raise Skip("the API scenario was not built")
+    # Names: the runtime's text, lockwatch report, SARIF and the graph all show them.
+    doc, sarif = ctx.path("names.json"), ctx.path("names.sarif")
+    p = lw_run(ctx, "--json", doc, "--sarif", sarif, "--", ctx.api, "names")
+    expect_status(p, 66)
+    for name in ("accounts[0]", "accounts[1]"):
+        expect(f"({name}, 0x" in p.stderr, f"runtime text names {name}", p)
+    r = run([ctx.lw, "report", doc])
+    expect(TEXT_BLOCK_RE.findall(r.stdout) == TEXT_BLOCK_RE.findall(p.stderr),
+           "lockwatch report prints the runtime's text", r)
+    msg = load_json(sarif)["runs"][0]["results"][0]["message"]["text"]
+    expect("M1 (accounts[0]) => M2 (accounts[1]) => M1" in msg, f"SARIF message {msg!r}")
+    g = run([ctx.lw, "graph", doc])
+    expect_status(g, 0)
+    labels = re.findall(r'\[label="(M\d+)\\n([^\\"]*)', g.stdout)
+    expect(sorted(n for _, n in labels) == ["accounts[0]", "accounts[1]"], f"DOT labels {labels}", g)
+    if shutil.which("dot"):
+        svg = ctx.path("names.svg")
+        expect_status(run([ctx.lw, "graph", "--format", "svg", "-o", svg, doc]), 0)
+        with open(svg) as f:
+            text = f.read()
+        expect("accounts[0]" in text and "accounts[1]" in text, "the SVG names both locks")
+    # A guarded cycle: listed everywhere, failing nothing; a SARIF note.
+    doc, sarif = ctx.path("gate.json"), ctx.path("gate.sarif")
+    p = lw_run(ctx, "--json", doc, "--sarif", sarif, "--", ctx.api, "gate")
+    expect_status(p, 0)
+    expect(re.search(r"^lockwatch: 0 reports, 0 suppressed, from 1 process; exit status 0; "
+                     r"and 1 listed that change nothing$", p.stderr, re.M), "run's counts", p)
+    r = run([ctx.lw, "report", doc])
+    expect(TEXT_BLOCK_RE.findall(r.stdout) == TEXT_BLOCK_RE.findall(p.stderr), "report = runtime", r)
+    expect("Guarded by M1 (G, 0x" in r.stdout, "the guarded-by line", r)
+    res = check_sarif(load_json(sarif), want_results=1)["results"][0]
+    expect(res["level"] == "note", f"a guarded cycle is a note, not {res['level']}")
+    expect("guarded by M1 (G): cannot deadlock" in res["message"]["text"], res["message"]["text"])
+    # The new kinds: rank-violation, not-held; labels.
+    for args, status in ((["ranks"], 66), (["assert-rw"], 66), (["three"], 66), (["single"], 66)):
+        doc, sarif = ctx.path(args[0] + ".json"), ctx.path(args[0] + ".sarif")
+        p = lw_run(ctx, "--json", doc, "--sarif", sarif, "--", ctx.api, *args)
+        expect_status(p, status)
+        r = run([ctx.lw, "report", doc])
+        expect(TEXT_BLOCK_RE.findall(r.stdout) == TEXT_BLOCK_RE.findall(p.stderr),
+               f"{args[0]}: report = runtime", r)
+        res = check_sarif(load_json(sarif), want_results=1)["results"][0]
+        expect(res["level"] == "error", f"{args[0]}: level {res['level']}")
+    rules = [r["id"] for r in load_json(sarif)["runs"][0]["tool"]["driver"]["rules"]]
+    expect("rank-violation" in rules and "not-held" in rules, f"rules {rules}")
 
 
 CASES = {
+    "api": case_api,
     "cli": case_cli,
     "manpage": case_manpage,
     "malformed": case_malformed,
@@ -1574,6 +1625,7 @@ def main():
     ap.add_argument("--preload", required=True)
     ap.add_argument("--bank")
     ap.add_argument("--misuse")
+    ap.add_argument("--api")
     ap.add_argument("--noop")
     ap.add_argument("--classprog")
     ap.add_argument("--source-dir", required=True)

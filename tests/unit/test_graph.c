@@ -841,6 +841,54 @@ START_TEST(test_witness_stored) {
 }
 END_TEST
 
+/* The gate set: the first witness's locks, narrowed by later ones; only shrinks. */
+START_TEST(test_gate_narrow) {
+  lw_graph_t g;
+  lw_graph_init(&g);
+  lw_node_t *n = make_nodes(2, false); /* ids 1 and 2 */
+  lw_cycle_t c;
+  ck_assert_int_eq(add_m(&g, &n[0], &n[1], W, W, &c), LW_EDGE_ADDED);
+  lw_edge_t *e = find_edge(&g, &n[0], &n[1]);
+  ck_assert(!e->gate_known);
+  const uint64_t first[] = {1, 5, 7, 9}; /* 1 is the edge's own lock: never a gate */
+  ck_assert(!lw_graph_edge_narrow(e, first, 4));
+  ck_assert(e->gate_known);
+  ck_assert_uint_eq(e->ngate, 3);
+  ck_assert_uint_eq(e->gate[0], 5);
+  ck_assert_uint_eq(e->gate[2], 9);
+  const uint64_t same[] = {5, 7, 9, 11};
+  ck_assert(!lw_graph_edge_narrow(e, same, 4)); /* a superset changes nothing */
+  ck_assert_uint_eq(e->ngate, 3);
+  const uint64_t fewer[] = {2, 7, 9};
+  ck_assert(lw_graph_edge_narrow(e, fewer, 3));
+  ck_assert_uint_eq(e->ngate, 2);
+  ck_assert_uint_eq(e->gate[0], 7);
+  ck_assert(lw_graph_edge_narrow(e, NULL, 0)); /* taken with nothing else held */
+  ck_assert_uint_eq(e->ngate, 0);
+  ck_assert(!lw_graph_edge_narrow(e, first, 4)); /* an empty set stays empty */
+  ck_assert_uint_eq(e->ngate, 0);
+  free(n);
+}
+END_TEST
+
+/* An edge keeps its first threads, and counts past them. */
+START_TEST(test_edge_threads) {
+  lw_graph_t g;
+  lw_graph_init(&g);
+  lw_node_t *n = make_nodes(2, false);
+  lw_cycle_t c;
+  for (uint32_t t = 0; t < 7; t++) {
+    lw_witness_t w = {.thread = t % 6}; /* thread 0 twice */
+    ck_assert_int_eq(add_w(&g, &n[0], &n[1], W, W, &w, &c), t ? LW_EDGE_KNOWN : LW_EDGE_ADDED);
+  }
+  lw_edge_t *e = find_edge(&g, &n[0], &n[1]);
+  ck_assert_uint_eq(e->threads[0], 0);
+  ck_assert_uint_eq(e->threads[3], 3);
+  ck_assert_uint_eq(e->nthreads, LW_EDGE_THREADS + 1);
+  free(n);
+}
+END_TEST
+
 START_TEST(test_other_thread) {
   lw_graph_t g;
   lw_graph_init(&g);
@@ -996,6 +1044,8 @@ static Suite *graph_suite(void) {
   tcase_add_test(tc, test_back_edge_twin_unrelated_edge);
   tcase_add_test(tc, test_witness_stored);
   tcase_add_test(tc, test_other_thread);
+  tcase_add_test(tc, test_gate_narrow);
+  tcase_add_test(tc, test_edge_threads);
   tcase_add_test(tc, test_search_epoch_wraps);
   tcase_add_test(tc, test_order_epoch_wraps);
   suite_add_tcase(s, tc);

@@ -432,13 +432,18 @@ static lw_report_t *sample_report(uint32_t seq) {
   held1[0] = 1;
   held2[0] = 2;
   held2[1] = 7;
-  r->locks[0] = (lw_rlock_t){1, (uintptr_t)&lw_test_accounts[64], LW_TYPE_MUTEX, 0,
-                             stack_of((uintptr_t)&sample_report + 1), NULL};
-  r->locks[1] = (lw_rlock_t){2, 0x1000, LW_TYPE_RWLOCK, 0, 0, NULL};
-  r->edges[0] = (lw_redge_t){0, 1, LW_MODE_WRITE, LW_MODE_READ,
-                             {0, stack_of((uintptr_t)&member + 1), stack_of((uintptr_t)&str_at + 1), 0, 0, 0, 0},
-                             3, held1, 1};
-  r->edges[1] = (lw_redge_t){1, 0, LW_MODE_READ, LW_MODE_WRITE, {1, 0, 0, 0, 0, 0, 0}, 0, held2, 2};
+  r->locks[0] = (lw_rlock_t){.id = 1, .addr = (uintptr_t)&lw_test_accounts[64],
+                             .type = LW_TYPE_MUTEX,
+                             .create_stack = stack_of((uintptr_t)&sample_report + 1)};
+  r->locks[1] = (lw_rlock_t){.id = 2, .addr = 0x1000, .type = LW_TYPE_RWLOCK};
+  r->edges[0] = (lw_redge_t){
+      .from = 0, .to = 1, .from_mode = LW_MODE_WRITE, .to_mode = LW_MODE_READ,
+      .w = {.stack_from = stack_of((uintptr_t)&member + 1),
+            .stack_to = stack_of((uintptr_t)&str_at + 1)},
+      .other_thread = 3, .held_ids = held1, .nheld_ids = 1};
+  r->edges[1] = (lw_redge_t){.from = 1, .to = 0, .from_mode = LW_MODE_READ,
+                             .to_mode = LW_MODE_WRITE, .w = {.thread = 1}, .held_ids = held2,
+                             .nheld_ids = 2};
   r->closing_edge = 1;
   return r;
 }
