@@ -1076,10 +1076,11 @@ void lw_core_save_document(void) {
   uint32_t n, nsup;
   const lw_report_t *reports = lw_report_stored(&n);
   (void)lw_report_suppressed(&nsup);
-  lw_ilock_acquire(&graph.lock);
-  uint32_t class_edges = cgraph.nedges;
-  lw_ilock_release(&graph.lock);
-  if (!n && !nsup && !class_edges) return; /* nothing the new image could lose */
+  /*
+   * Only reports are worth a document here: a fork child about to exec has
+   * its parent's class graph, which the parent writes itself.
+   */
+  if (!n && !nsup) return;
   count_instances(reports);
   count_instances(lw_report_suppressed(&nsup));
   write_json(reports);

@@ -129,8 +129,37 @@ void lw_output_text(const char *s, size_t n) {
   lw_ilock_release(&out_lock);
 }
 
+/*
+ * Writes data to a path that is not a regular file (a device such as
+ * /dev/null, a FIFO): directly, since renaming a file over it would replace
+ * the device for every process on the machine. Returns 0, or -1 with err.
+ */
+static int write_special(const char *path, const char *data, size_t n, char *err, size_t errlen) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    return -1;
+  }
+  for (size_t done = 0; done < n;) {
+    ssize_t w = write(fd, data + done, n - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      snprintf(err, errlen, "cannot write %s: %s", path, w < 0 ? strerror(errno) : "short write");
+      close(fd);
+      return -1;
+    }
+    done += (size_t)w;
+  }
+  close(fd);
+  return 0;
+}
+
 int lw_output_file(const char *path, const char *data, size_t n, char *err, size_t errlen) {
   char tmp[4200];
+  struct stat st;
+  if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode) &&
+      !S_ISDIR(st.st_mode))
+    return write_special(path, data, n, err, errlen);
   snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_EXCL, 0644);
   if (fd < 0 && errno == EEXIST) {

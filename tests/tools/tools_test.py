@@ -694,6 +694,24 @@ def case_json_path_shared(ctx):
            f"three processes, two reports: {len(doc['processes'])} {len(doc['reports'])}")
 
 
+def case_json_path_fifo(ctx):
+    # A json_path that is not a regular file (a FIFO here, /dev/null for a user) is written
+    # into, never replaced by a renamed file.
+    need_bank(ctx)
+    import stat
+    import threading
+    fifo = ctx.path("doc.fifo")
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo, encoding="utf-8").read()))
+    reader.start()
+    p = run([ctx.bank, "--variant=naive"], env=preload_env(ctx, f"json_path={fifo}"))
+    reader.join(30)
+    expect_status(p, 66)
+    expect(stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO is still a FIFO", p)
+    expect(got and json.loads(got[0])["reports"], f"the document went through the FIFO: {got!r}")
+
+
 def case_json_path_corrupt(ctx):
     need_bank(ctx)
     for name, content in (("truncated.json", '{"tool": "lockwatch", "reports": [{"id'),
@@ -1610,6 +1628,7 @@ CASES = {
     "sarif.run": case_sarif_run,
     "json_path.shared": case_json_path_shared,
     "json_path.corrupt": case_json_path_corrupt,
+    "json_path.fifo": case_json_path_fifo,
     "merge.cross_run": case_merge_cross_run,
     "merge.bad_input": case_merge_bad_input,
     "merge.dedup": case_merge_dedup,
