@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -426,6 +427,9 @@ static unsigned reports_of(span_t old, span_t ours) {
 
 int lw_doc_write(const char *path, const char *data, size_t n, char *err, size_t errlen,
                  unsigned *inherited) {
+  struct stat st;
+  if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) /* a device, a FIFO: nothing to merge */
+    return lw_output_file(path, data, n, err, errlen);
   /* one writer at a time in the directory: the lock is on the directory itself */
   char dir[4200];
   snprintf(dir, sizeof dir, "%s", path);
