@@ -402,7 +402,7 @@ static size_t merge_class_graphs(const lwt_docs_t *d, json_object *root, json_ob
   json_object_put(m.stack_obj);
   free(m.class_obj);
   free(m.edges);
-  /* the graph's nodes and edges live in the core's allocator until exit */
+  free(m.nodes); /* the graph's edges (in the core's allocator) are not used after this */
   return added_reports;
 }
 
