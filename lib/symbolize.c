@@ -31,7 +31,7 @@
   X(dwfl_report_end)                 \
   X(dwfl_linux_proc_report)          \
   X(dwfl_linux_proc_find_elf)        \
-  X(dwfl_standard_find_debuginfo)    \
+  X(dwfl_build_id_find_debuginfo)    \
   X(dwfl_addrmodule)                 \
   X(dwfl_module_info)                \
   X(dwfl_module_addrinfo)            \
@@ -74,7 +74,14 @@ static bool load_libdw(void) {
   LW_DW_FUNCTIONS(LW_DW_LOAD)
 #undef LW_DW_LOAD
   callbacks.find_elf = dw.dwfl_linux_proc_find_elf;
-  callbacks.find_debuginfo = dw.dwfl_standard_find_debuginfo;
+  /*
+   * Separate debug information by build id, on this machine only: libdw's
+   * standard search ends in its debuginfod client, which starts curl (and
+   * through it libssh2 and the program's own libcrypto, already torn down
+   * when the document is written at exit: openssl crashed there) and may
+   * reach the network.
+   */
+  callbacks.find_debuginfo = dw.dwfl_build_id_find_debuginfo;
   dw_state = 1;
   return true;
 }
