@@ -130,6 +130,16 @@ LW_EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
   return LW_REAL(fexecve)(fd, argv, envp);
 }
 
+/* The number of arguments in ap up to the NULL that ends them (ap itself is not used up). */
+static size_t count_args(va_list ap) {
+  va_list c;
+  size_t n = 0;
+  va_copy(c, ap);
+  while (va_arg(c, char *)) n++;
+  va_end(c);
+  return n;
+}
+
 /* argv for an execl-style call: arg0, the n arguments after it in ap, then NULL. */
 static void fill_args(char **argv, const char *arg0, va_list ap, size_t n) {
   argv[0] = (char *)arg0;
@@ -139,12 +149,9 @@ static void fill_args(char **argv, const char *arg0, va_list ap, size_t n) {
 
 LW_EXPORT int execl(const char *path, const char *arg0, ...) {
   va_list ap;
-  size_t n = 0;
   va_start(ap, arg0);
-  while (va_arg(ap, char *)) n++;
-  va_end(ap);
+  size_t n = count_args(ap);
   char *argv[n + 2];
-  va_start(ap, arg0);
   fill_args(argv, arg0, ap, n);
   va_end(ap);
   before_exec();
@@ -153,12 +160,9 @@ LW_EXPORT int execl(const char *path, const char *arg0, ...) {
 
 LW_EXPORT int execlp(const char *file, const char *arg0, ...) {
   va_list ap;
-  size_t n = 0;
   va_start(ap, arg0);
-  while (va_arg(ap, char *)) n++;
-  va_end(ap);
+  size_t n = count_args(ap);
   char *argv[n + 2];
-  va_start(ap, arg0);
   fill_args(argv, arg0, ap, n);
   va_end(ap);
   before_exec();
@@ -167,15 +171,13 @@ LW_EXPORT int execlp(const char *file, const char *arg0, ...) {
 
 LW_EXPORT int execle(const char *path, const char *arg0, ...) {
   va_list ap;
-  size_t n = 0;
   va_start(ap, arg0);
-  while (va_arg(ap, char *)) n++;
+  size_t n = count_args(ap);
+  char *argv[n + 2];
+  fill_args(argv, arg0, ap, n);
+  (void)va_arg(ap, char *); /* the NULL after the arguments; the environment follows */
   char *const *envp = va_arg(ap, char *const *);
   va_end(ap);
-  char *argv[n + 2];
-  va_start(ap, arg0);
-  fill_args(argv, arg0, ap, n);
-  va_end(ap);
   before_exec();
-  return LW_REAL(execve)(path, argv, (char *const *)envp);
+  return LW_REAL(execve)(path, argv, envp);
 }
