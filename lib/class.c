@@ -101,7 +101,13 @@ static lw_class_t *class_get(uint64_t key, unsigned how, unsigned type, unsigned
   c->stack = stack;
   c->addr = addr;
   c->module = "";
-  if (how == LW_CLASS_STATIC) (void)module_of(addr, &c->module, &c->offset);
+  const char *path;
+  if (how == LW_CLASS_STATIC && module_of(addr, &path, &c->offset)) {
+    /* a copy: the loader frees its name of a library that dlclose unmaps */
+    size_t n = strlen(path) + 1;
+    char *copy = lw_alloc(n);
+    if (copy) c->module = memcpy(copy, path, n);
+  }
   by_number[nclasses++] = c;
   lw_graph_node_init(&c->node, nclasses, (kind & 8u /* LW_KIND_READER_PREF */) != 0);
   uint32_t b = (uint32_t)key & bucket_mask;

@@ -174,6 +174,9 @@ static void late_signal(int rewait)
         SCN_CHECK(pthread_create(&t3, NULL, late_t3_rewait, NULL));
         if (!no_signal) {
             sem_wait_fully(&step);
+            /* let T3 reach its second wait first: then this post is the signal that ends it */
+            struct timespec pause = {0, 200 * 1000 * 1000};
+            nanosleep(&pause, NULL);
             SEM_CHECK(sem_post(&sem_s));
         }
         SCN_CHECK(pthread_join(t3, NULL));

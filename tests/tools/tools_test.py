@@ -554,10 +554,17 @@ def case_run_naive(ctx):
     expect(not left, f"temporary directories left behind: {left}")
 
 
+def preload_list(ctx):
+    """LD_PRELOAD for a program run under the preload directly (the sanitizer runtime first
+    in make check-asan)."""
+    first = os.environ.get("LWCHECK_PRELOAD_FIRST")
+    return f"{first}:{ctx.preload}" if first else ctx.preload
+
+
 def class_doc(ctx, mode, name):
     """Runs the lock-class scenario in mode under the preload; returns its document's path."""
     out = ctx.path(name)
-    env = {"LD_PRELOAD": ctx.preload, "LOCKWATCH_OPTIONS": f"json_path={out}"}
+    env = {"LD_PRELOAD": preload_list(ctx), "LOCKWATCH_OPTIONS": f"json_path={out}"}
     p = run([ctx.classprog, mode], env=env)
     return p, out
 
@@ -656,7 +663,7 @@ def case_run_cross_process(ctx):
 
 
 def preload_env(ctx, opts):
-    return {"LD_PRELOAD": ctx.preload, "LOCKWATCH_OPTIONS": opts}
+    return {"LD_PRELOAD": preload_list(ctx), "LOCKWATCH_OPTIONS": opts}
 
 
 def case_json_path_shared(ctx):
