@@ -1026,15 +1026,13 @@ done:
   return out;
 }
 
-/* Sets each stored inversion's count of the cycles folded into it. */
+/* Sets each stored inversion's count of the cycles folded into it. Caller holds graph.lock. */
 static void count_instances(const lw_report_t *reports) {
-  lw_ilock_acquire(&graph.lock);
   for (const lw_report_t *r = reports; r; r = r->next) {
     uint64_t n = 0;
     if (r->signature && lw_u64map_get(&folded, r->signature, &n) && n)
       ((lw_report_t *)r)->instances = (uint32_t)n;
   }
-  lw_ilock_release(&graph.lock);
 }
 
 static unsigned inherited_reports; /* reports an exec'd-from image of this process left */
@@ -1052,6 +1050,10 @@ static void render_json(lw_buf_t *b, const lw_report_t *reports) {
   run.run_id = lw_opt.run_id;
   uint32_t ns;
   const lw_report_t *suppressed = lw_report_suppressed(&ns);
+  lw_ilock_acquire(&graph.lock);
+  count_instances(reports);
+  count_instances(suppressed);
+  lw_ilock_release(&graph.lock);
   lw_report_format_json(b, reports, suppressed, &run);
   lw_free((void *)run.class_edges, (size_t)cap * sizeof *run.class_edges);
 }
@@ -1081,8 +1083,6 @@ void lw_core_save_document(void) {
    * its parent's class graph, which the parent writes itself.
    */
   if (!n && !nsup) return;
-  count_instances(reports);
-  count_instances(lw_report_suppressed(&nsup));
   write_json(reports);
 }
 
@@ -1156,10 +1156,8 @@ int lw_core_finish(int status, bool status_known) {
   if (lw_opt.dump_at_exit) lw_core_dump("at exit");
   lw__sem_flush(); /* reports held for semaphores that never showed signalling use */
   aside_flush();   /* cycles that cannot deadlock come last */
-  uint32_t n, nsup, failing = lw_report_failing();
+  uint32_t n, failing = lw_report_failing();
   const lw_report_t *reports = lw_report_stored(&n);
-  count_instances(reports);
-  count_instances(lw_report_suppressed(&nsup));
   if (lw_opt.json_path && lw_opt.json_path[0]) write_json(reports);
   int result = status;
   if ((failing || inherited_reports) && status_known && status == 0) result = (int)lw_opt.exitcode;

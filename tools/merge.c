@@ -330,7 +330,7 @@ static size_t merge_class_graphs(const lwt_docs_t *d, json_object *root, json_ob
   lw_graph_t g;
   lw_graph_init(&g);
   json_object *classes = json_object_new_array(), *graph = json_object_new_array();
-  size_t added_reports = 0, seq = lwt_len(reports);
+  size_t added_reports = 0;
   for (size_t i = 0; i < m.nclasses; i++) json_object_array_add(classes, json_object_get(m.class_obj[i]));
   for (size_t i = 0; i < m.nedges; i++) {
     cedge_t *ce = &m.edges[i];
@@ -368,7 +368,7 @@ static size_t merge_class_graphs(const lwt_docs_t *d, json_object *root, json_ob
       lw_cycle_release(&c);
       continue;
     }
-    json_object *rep = cycle_report(&m, &c, ++seq);
+    json_object *rep = cycle_report(&m, &c, lwt_len(reports) + 1);
     lw_cycle_release(&c);
     char *k = cycle_classes(rep);
     bool fresh = false;
@@ -381,7 +381,6 @@ static size_t merge_class_graphs(const lwt_docs_t *d, json_object *root, json_ob
     } else {
       json_object_put(rep);
       free(k);
-      seq--;
     }
   }
   json_object *stacks = json_object_new_array();
