@@ -44,25 +44,42 @@ static void memory_exhausted(void) {
 
 void lw_core_init(void) {
   lw_alloc_set_limit((size_t)lw_opt.max_memory_mb << 20, memory_exhausted);
+  lw_profile_init();
   lw_graph_init(&graph);
   lw_graph_witness_release = release_witness;
   lw_u64map_init(&seen_cycles, false);
 }
 
+/* Sets when t's first tick comes: its first hold sample with profile=1, else its first tuning. */
+static lw_thread_t *first_tick(lw_thread_t *t) {
+  if (!t) return NULL;
+  t->next_tick = lw_thread_next_window(t->acquisitions);
+  t->next_sample = 0;
+  if (lw_profile_on) {
+    t->rng = lw_u64_mix((uint64_t)(uintptr_t)t ^ (uint64_t)t->tid << 32 ^ lw_profile_now()) | 1;
+    t->next_sample = t->acquisitions + lw_profile_interval(t);
+    if (t->next_sample < t->next_tick) t->next_tick = t->next_sample;
+  }
+  return t;
+}
+
 lw_thread_t *lw_core_thread(void) {
   lw_thread_t *t = lw_tls_self;
   if (t) return t;
-  return lw_tls_self = lw_thread_create(LW_NO_SEQ);
+  return lw_tls_self = first_tick(lw_thread_create(LW_NO_SEQ));
 }
 
 uint32_t lw_core_thread_spawn(lw_thread_t *parent) {
   return lw_thread_new_seq(parent->seq + 1, lw_stack_capture(&lw_stacks, (int)lw_opt.stack_depth));
 }
 
-lw_thread_t *lw_core_thread_start(uint32_t seq) { return lw_tls_self = lw_thread_create(seq); }
+lw_thread_t *lw_core_thread_start(uint32_t seq) {
+  return lw_tls_self = first_tick(lw_thread_create(seq));
+}
 
 void lw_core_thread_exit(lw_thread_t *t) {
   if (t->nheld) lw__report_exit_holding(t);
+  if (lw_profile_on) lw_profile_fold_thread(t);
   for (uint32_t i = 0; i < t->nheld; i++) lw_hset_unref(t->held[i].set);
   if (lw_tls_self == t) lw_tls_self = NULL;
   lw_thread_release(t);
@@ -74,10 +91,16 @@ void lw_core_thread_exit(lw_thread_t *t) {
 static void retire(uintptr_t addr) {
   lw_lock_t *rec = lw_registry_unlink(addr);
   if (!rec) return;
+  uint64_t id = atomic_load_explicit(&rec->id, memory_order_relaxed);
+  if (lw_profile_on) { /* this thread's own count of it, before the identity ends */
+    lw_thread_t *t = lw_tls_self;
+    if (t) lw_profile_fold_entry(&t->lcache[lw_lcache_index(addr, t->lcache_mask)]);
+  }
   lw_ilock_acquire(&graph.lock);
   atomic_store_explicit(&rec->id, 0, memory_order_release);
   lw_graph_remove_node(&graph, &rec->node);
   lw_ilock_release(&graph.lock);
+  if (lw_profile_on) lw_profile_retire(rec, id, addr);
   lw_registry_recycle(rec);
 }
 
@@ -258,14 +281,32 @@ lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, lw_kind
   return lw_registry_get(addr, type, kind ? kind(addr) : 0, lw__site_stack(t, pc), id);
 }
 
+void lw__tick(lw_thread_t *t, lw_acq_t *a) {
+  uint64_t n = t->acquisitions;
+  if (n == lw_thread_next_window(n - 1)) { /* a multiple of LW_TUNE_WINDOW */
+    if (lw_profile_on) lw_profile_fold_thread(t);
+    lw_thread_tune_lcache(t);
+  }
+  t->next_tick = lw_thread_next_window(n);
+  if (!lw_profile_on) return;
+  if (n >= t->next_sample) {
+    a->relock = LW_ACQ_SAMPLED;
+    t->next_sample = n + lw_profile_interval(t);
+  }
+  if (t->next_sample < t->next_tick) t->next_tick = t->next_sample;
+}
+
 void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type,
                       lw_kind_fn kind, unsigned mode, unsigned flags, uintptr_t pc) {
   a->pc = pc ? pc : 1;
   a->rec = lw__record_for(t, addr, type, kind, a->pc, &a->id);
   if (!a->rec) return;
   a->stack = lw__site_stack(t, a->pc);
-  t->lcache[lw_lcache_index(addr, t->lcache_mask)] =
-      (lw_lcache_t){addr, a->rec, a->id, a->pc, 0, a->stack, (uint8_t)type};
+  lw_lcache_t *c = &t->lcache[lw_lcache_index(addr, t->lcache_mask)];
+  uint32_t acq = 1; /* this acquisition, unless the fast path already counted it in c */
+  if (c->addr == addr && c->rec == a->rec && c->id == a->id && c->type == type) acq = c->acq;
+  else if (lw_profile_on) lw_profile_fold_entry(c);
+  *c = (lw_lcache_t){addr, a->rec, a->id, a->pc, 0, a->stack, acq, (uint8_t)type};
   t->scache[lw_scache_index(a->pc)] = (lw_scache_t){a->pc, a->stack};
   for (uint32_t i = t->nheld; i-- > 0;) {
     const lw_held_t *h = &t->held[i];
@@ -279,13 +320,14 @@ void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type
     if ((a->rec->kind & LW_KIND_RECURSIVE) ||
         (type == LW_TYPE_RWLOCK && mode == LW_MODE_READ && h->mode == LW_MODE_READ &&
          (a->rec->kind & LW_KIND_READER_PREF)))
-      a->relock = 1;
+      a->relock = LW_ACQ_RELOCK;
     else if (!(flags & LW_ACQ_TRY))
       lw__report_double_lock(t, a, h);
-    if (type == LW_TYPE_RWLOCK && mode == LW_MODE_READ && h->mode == LW_MODE_READ) a->relock = 1;
+    if (type == LW_TYPE_RWLOCK && mode == LW_MODE_READ && h->mode == LW_MODE_READ)
+      a->relock = LW_ACQ_RELOCK;
     break;
   }
-  if (a->relock || (flags & LW_ACQ_TRY) || t->nheld == 0) return;
+  if (a->relock == LW_ACQ_RELOCK || (flags & LW_ACQ_TRY) || t->nheld == 0) return;
   uint64_t key = lw_chain_key(t, a->id, mode);
   if (lw_u64map_get(&t->chains, key, NULL)) {
     t->fast_hits++;
@@ -297,7 +339,7 @@ void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type
 }
 
 void lw__after_slow(lw_thread_t *t, const lw_acq_t *a) {
-  if (a->relock) {
+  if (a->relock == LW_ACQ_RELOCK) {
     for (uint32_t i = t->nheld; i-- > 0;)
       if (t->held[i].addr == a->addr) {
         t->held[i].count++;
@@ -306,10 +348,12 @@ void lw__after_slow(lw_thread_t *t, const lw_acq_t *a) {
   }
   if (!lw_thread_reserve_held(t)) return;
   uint64_t prev = t->nheld ? t->held[t->nheld - 1].chain : 0;
+  bool sampled = a->relock == LW_ACQ_SAMPLED;
   t->held[t->nheld++] = (lw_held_t){
-      a->addr, a->rec, a->id, lw_chain_step(prev, a->id, a->mode, a->flags), a->stack, 1,
+      a->addr, a->rec, a->id, lw_chain_step(prev, a->id, a->mode, a->flags), a->stack,
+      sampled ? 1 | LW_HELD_SAMPLED : 1,
       atomic_load_explicit(&a->rec->foreign_unlocks, memory_order_relaxed), NULL, a->mode,
-      a->flags, a->type};
+      a->flags, a->type, sampled ? lw_profile_now() : 0};
 }
 
 bool lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
@@ -317,10 +361,11 @@ bool lw__release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn
   for (uint32_t i = t->nheld; i-- > 0;) {
     lw_held_t *h = &t->held[i];
     if (h->addr != addr) continue;
-    if (h->count > 1) {
+    if (LW_HELD_COUNT(h) > 1) {
       h->count--;
       return false;
     }
+    if (h->count & LW_HELD_SAMPLED) lw_profile_held(h->rec, h->id, h->stack, h->since);
     lw_hset_unref(h->set);
     memmove(h, h + 1, (t->nheld - 1 - i) * sizeof *h);
     t->nheld--;
@@ -514,9 +559,10 @@ void lw_core_capture_program(void) {
   program_argv = command_line();
 }
 
-static void write_json(const lw_report_t *reports) {
+static void write_json(const lw_report_t *reports, const lw_prof_snapshot_t *profile) {
   char path[4096], err[4400];
   lw_run_info_t run;
+  run.profile = profile;
   if (!program_argv) lw_core_capture_program();
   run.pid = (int)getpid();
   run.program = program_path;
@@ -544,7 +590,14 @@ int lw_core_finish(int status, bool status_known) {
   if (lw_opt.dump_at_exit) lw_core_dump("at exit");
   uint32_t n;
   const lw_report_t *reports = lw_report_stored(&n);
-  if (lw_opt.json_path && lw_opt.json_path[0]) write_json(reports);
+  lw_prof_snapshot_t prof;
+  bool profiled = lw_profile_on && lw_profile_snapshot(&prof);
+  if (lw_profile_on && !profiled) lw_output_message("out of memory while making the profile");
+  if (lw_opt.json_path && lw_opt.json_path[0]) write_json(reports, profiled ? &prof : NULL);
+  if (profiled) {
+    lw_profile_print(&prof);
+    lw_profile_snapshot_free(&prof);
+  }
   int result = status;
   if (n && status_known && status == 0) result = (int)lw_opt.exitcode;
   char msg[256];
@@ -617,5 +670,6 @@ void lw_core_fork_child(void) {
   lw_thread_fork_child();
   lw_output_fork_child();
   lw_report_fork_child(); /* the parent's reports are the parent's */
+  lw_profile_fork_child(); /* and so is its profile */
   lw_symbolize_fork_child();
 }

@@ -23,6 +23,8 @@ typedef struct lw_lock {
   _Atomic uint32_t foreign_unlocks; /* unlocks by a thread that did not hold it */
   lw_node_t node; /* in the lock-order graph */
   struct lw_lock *next_free;
+  /* profile=1: made when first needed, kept (zeroed) across the record's identities */
+  struct lw_prof *_Atomic prof;
 } lw_lock_t;
 
 /*

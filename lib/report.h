@@ -173,6 +173,7 @@ typedef struct lw_run_info {
   const char *program;
   const char *const *argv; /* NULL-terminated; may be NULL */
   lw_stats_t stats;
+  const struct lw_prof_snapshot *profile; /* profile=1: the profile section; else NULL */
 } lw_run_info_t;
 
 /* Appends the text of r (see docs/report-format.md) to b. */
