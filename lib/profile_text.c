@@ -84,6 +84,6 @@ void lw_prof_format_table(lw_buf_t *b, const lw_prof_table_t *t) {
     lw_buf_puts(b, ")\n");
     if (r->created && !r->name) lw_buf_printf(b, "          created at %s\n", r->created);
     sites(b, "contended at", "time", r->wait_sites, r->nwait_sites);
-    sites(b, "held at", "sample", r->hold_sites, r->nhold_sites);
+    sites(b, "held from", "sample", r->hold_sites, r->nhold_sites);
   }
 }
