@@ -246,19 +246,50 @@ void lwt_text_report(lwt_str_t *b, const lwt_report_t *rep) {
 
 static const char report_usage[] =
     "usage: lockwatch report [--suppressed] FILE.json...\n"
+    "       lockwatch report --profile [--top N] FILE.json...\n"
     "\n"
     "Prints the reports of lockwatch JSON documents (written with\n"
     "LOCKWATCH_OPTIONS=json_path=... or lockwatch run --json) as the text the\n"
-    "runtime prints on stderr, then one line with the counts.\n"
+    "runtime prints on stderr, then one line with the counts. With --profile,\n"
+    "prints instead the profile table of each document (a run with profile=1):\n"
+    "the locks that made threads wait longest.\n"
     "\n"
     "  --suppressed   also print the reports a suppression rule matched\n"
+    "  --profile      print the profile tables\n"
+    "  --top N        with --profile, the N locks most waited for (default 10)\n"
     "  -h, --help     print this help\n";
+
+/* lockwatch report --profile: the table of every document. Returns the exit status. */
+static int print_profiles(lwt_docs_t *d, long top) {
+  for (size_t i = 0; i < d->ndocs; i++) {
+    if (!lwt_get(d->docs[i].root, "profile", json_type_object)) {
+      lwt_error("%s: no profile in this document: the run was made without profile=1 (set "
+                "LOCKWATCH_OPTIONS=profile=1)", d->docs[i].path);
+      return LWT_EXIT_ERROR;
+    }
+  }
+  lwt_str_t out = LWT_STR_INIT;
+  for (size_t i = 0; i < d->ndocs; i++) {
+    json_object *root = d->docs[i].root;
+    size_t nprocs = lwt_len(lwt_get(root, "processes", json_type_array));
+    char whose[64];
+    if (nprocs > 1) snprintf(whose, sizeof whose, "%zu processes", nprocs);
+    else snprintf(whose, sizeof whose, "pid %lld", lwt_get_int(root, "pid", 0));
+    lwt_profile_table(&out, lwt_get(root, "profile", json_type_object), whose, top);
+  }
+  int status = lwt_write_output(NULL, out.p, out.n) == 0 ? LWT_EXIT_OK : LWT_EXIT_ERROR;
+  lwt_str_free(&out);
+  return status;
+}
 
 int lwt_cmd_report(int argc, char **argv) {
   static const struct option opts[] = {{"suppressed", no_argument, NULL, 's'},
+                                       {"profile", no_argument, NULL, 'p'},
+                                       {"top", required_argument, NULL, 't'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
-  bool with_suppressed = false;
+  bool with_suppressed = false, profile = false;
+  long top = 10;
   int c;
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -267,13 +298,23 @@ int lwt_cmd_report(int argc, char **argv) {
       return LWT_EXIT_OK;
     }
     if (c == 's') with_suppressed = true;
-    else return lwt_bad_option("report", c, argv);
+    else if (c == 'p') profile = true;
+    else if (c == 't') {
+      if (!lwt_parse_long(optarg, 1, 1000000, &top))
+        return lwt_usage_error("report", "--top wants a number from 1 to 1000000, not '%s'",
+                               optarg);
+    } else return lwt_bad_option("report", c, argv);
   }
   if (optind >= argc) return lwt_usage_error("report", "no JSON file given");
   lwt_docs_t d = LWT_DOCS_INIT;
   if (lwt_docs_load_all(&d, argv + optind, argc - optind) != 0) {
     lwt_docs_free(&d);
     return LWT_EXIT_ERROR;
+  }
+  if (profile) {
+    int status = print_profiles(&d, top);
+    lwt_docs_free(&d);
+    return status;
   }
   lwt_str_t out = LWT_STR_INIT;
   for (size_t i = 0; i < d.nreports; i++) lwt_text_report(&out, &d.reports[i]);
