@@ -79,7 +79,7 @@ lw_thread_t *lw_core_thread_start(uint32_t seq) {
 
 void lw_core_thread_exit(lw_thread_t *t) {
   if (t->nheld) lw__report_exit_holding(t);
-  if (lw_profile_on) lw_profile_fold_thread(t);
+  if (lw_profile_on) lw_profile_fold_thread(t, true);
   for (uint32_t i = 0; i < t->nheld; i++) lw_hset_unref(t->held[i].set);
   if (lw_tls_self == t) lw_tls_self = NULL;
   lw_thread_release(t);
@@ -94,7 +94,7 @@ static void retire(uintptr_t addr) {
   uint64_t id = atomic_load_explicit(&rec->id, memory_order_relaxed);
   if (lw_profile_on) { /* this thread's own count of it, before the identity ends */
     lw_thread_t *t = lw_tls_self;
-    if (t) lw_profile_fold_entry(&t->lcache[lw_lcache_index(addr, t->lcache_mask)]);
+    if (t) lw_profile_fold_entry(&t->lcache[lw_lcache_index(addr, t->lcache_mask)], true);
   }
   lw_ilock_acquire(&graph.lock);
   atomic_store_explicit(&rec->id, 0, memory_order_release);
@@ -284,7 +284,7 @@ lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, lw_kind
 void lw__tick(lw_thread_t *t, lw_acq_t *a) {
   uint64_t n = t->acquisitions;
   if (n == lw_thread_next_window(n - 1)) { /* a multiple of LW_TUNE_WINDOW */
-    if (lw_profile_on) lw_profile_fold_thread(t);
+    if (lw_profile_on) lw_profile_fold_thread(t, true);
     lw_thread_tune_lcache(t);
   }
   t->next_tick = lw_thread_next_window(n);
@@ -305,7 +305,7 @@ void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type
   lw_lcache_t *c = &t->lcache[lw_lcache_index(addr, t->lcache_mask)];
   uint32_t acq = 1; /* this acquisition, unless the fast path already counted it in c */
   if (c->addr == addr && c->rec == a->rec && c->id == a->id && c->type == type) acq = c->acq;
-  else if (lw_profile_on) lw_profile_fold_entry(c);
+  else if (lw_profile_on) lw_profile_fold_entry(c, true);
   *c = (lw_lcache_t){addr, a->rec, a->id, a->pc, 0, a->stack, acq, (uint8_t)type};
   t->scache[lw_scache_index(a->pc)] = (lw_scache_t){a->pc, a->stack};
   for (uint32_t i = t->nheld; i-- > 0;) {

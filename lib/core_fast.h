@@ -50,7 +50,7 @@ static inline __attribute__((always_inline)) void lw_acquire_before(lw_thread_t 
     lw_lock_t *rec = lw_registry_find(addr, &id);
     t->lcache_misses++;
     if (!rec || rec->type != type) goto slow;
-    if (LW_FAST_UNLIKELY(lw_profile_on)) lw_profile_fold_entry(c);
+    if (LW_FAST_UNLIKELY(lw_profile_on)) lw_profile_fold_entry(c, true);
     *c = (lw_lcache_t){addr, rec, id, 0, 0, 0, 0, (uint8_t)type};
   }
   /* counted in the thread's own entry: the profile folds it into the lock later */

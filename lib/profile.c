@@ -179,17 +179,23 @@ uint64_t lw_profile_interval(lw_thread_t *t) {
   return 1 + x % (2 * mean - 1);
 }
 
-void lw_profile_fold_entry(lw_lcache_t *c) {
-  uint32_t n = __atomic_exchange_n(&c->acq, 0, __ATOMIC_RELAXED);
+void lw_profile_fold_entry(lw_lcache_t *c, bool mine) {
+  uint32_t n;
+  if (mine) {
+    n = c->acq;
+    c->acq = 0;
+  } else {
+    n = __atomic_exchange_n(&c->acq, 0, __ATOMIC_RELAXED);
+  }
   if (!n || !c->rec) return;
-  lw_prof_t *p = prof_lock(c->rec, c->id);
-  if (!p) return; /* the lock was destroyed since: these acquisitions are not counted */
-  p->c.attempts += n;
-  lw_ilock_release(&p->lock);
+  /* the lock was destroyed since: these acquisitions are not counted */
+  if (atomic_load_explicit(&c->rec->id, memory_order_acquire) != c->id) return;
+  lw_prof_t *p = prof_of(c->rec);
+  if (p) atomic_fetch_add_explicit(&p->attempts, n, memory_order_relaxed);
 }
 
-void lw_profile_fold_thread(lw_thread_t *t) {
-  for (uint32_t i = 0; i <= t->lcache_mask; i++) lw_profile_fold_entry(&t->lcache[i]);
+void lw_profile_fold_thread(lw_thread_t *t, bool mine) {
+  for (uint32_t i = 0; i <= t->lcache_mask; i++) lw_profile_fold_entry(&t->lcache[i], mine);
 }
 
 void lw_profile_retire(lw_lock_t *rec, uint64_t id, uintptr_t addr) {
@@ -199,6 +205,7 @@ void lw_profile_retire(lw_lock_t *rec, uint64_t id, uintptr_t addr) {
   lw_ilock_acquire(&p->lock);
   c = p->c;
   memset(&p->c, 0, sizeof p->c);
+  c.attempts += atomic_exchange_explicit(&p->attempts, 0, memory_order_relaxed);
   lw_ilock_release(&p->lock);
   if (!c.attempts && !c.contended && !c.hold_samples) return;
   uint64_t key = ((uint64_t)rec->create_stack << 8 | rec->type) + 1;
@@ -227,6 +234,7 @@ void lw_profile_fork_child(void) {
   for (lw_prof_t *p = atomic_load(&all_profs); p; p = p->next_all) {
     lw_ilock_reset(&p->lock);
     memset(&p->c, 0, sizeof p->c);
+    atomic_store_explicit(&p->attempts, 0, memory_order_relaxed);
   }
   ngroups = 0;
   lw_u64map_clear(&group_index);
@@ -264,7 +272,7 @@ bool lw_profile_snapshot(lw_prof_snapshot_t *s) {
   /* every thread's pending counts (racy for threads still running, which is fine at exit) */
   lw_threads_lock();
   for (lw_thread_t *t = lw_threads_first(); t; t = t->next_all)
-    if (t->live) lw_profile_fold_thread(t);
+    if (t->live) lw_profile_fold_thread(t, t == lw_tls_self);
   lw_threads_unlock();
   bool ok = true;
   for (lw_prof_t *p = atomic_load(&all_profs); p && ok; p = p->next_all) {
@@ -276,6 +284,7 @@ bool lw_profile_snapshot(lw_prof_snapshot_t *s) {
     e.create_stack = p->rec->create_stack;
     e.type = p->rec->type;
     e.c = p->c;
+    e.c.attempts += atomic_load_explicit(&p->attempts, memory_order_relaxed);
     lw_ilock_release(&p->lock);
     if (!e.id || (!e.c.attempts && !e.c.contended)) continue;
     e.nlocks = 1;

@@ -64,6 +64,8 @@ typedef struct lw_prof_counts {
 typedef struct lw_prof {
   lw_ilock_t lock; /* guards c */
   lw_prof_counts_t c;
+  /* acquisitions folded from lock caches, kept apart from c: added without the lock */
+  _Atomic uint64_t attempts;
   struct lw_lock *rec;
   struct lw_prof *next_all;
 } lw_prof_t;
@@ -115,11 +117,15 @@ void lw_profile_held(struct lw_lock *rec, uint64_t id, uint32_t stack, uint64_t 
 /* Acquisitions between two hold samples of a thread: random, profile_sample on average. */
 uint64_t lw_profile_interval(struct lw_thread *t);
 
-/* Folds the acquisitions counted in one lock-cache entry into its lock's record. */
-void lw_profile_fold_entry(struct lw_lcache *c);
+/*
+ * Folds the acquisitions counted in one lock-cache entry into its lock's
+ * record. mine: the entry is the calling thread's (else another thread may
+ * still count in it).
+ */
+void lw_profile_fold_entry(struct lw_lcache *c, bool mine);
 
-/* Folds every lock-cache entry of t (t's own thread, or under the threads lock at exit). */
-void lw_profile_fold_thread(struct lw_thread *t);
+/* Folds every lock-cache entry of t (mine: t is the caller's; else under the threads lock). */
+void lw_profile_fold_thread(struct lw_thread *t, bool mine);
 
 /*
  * The identity id of rec ended (its id is already 0): its counts join the

@@ -151,7 +151,7 @@ void lw_thread_tune_lcache(lw_thread_t *t) {
   uint32_t nsize = size * 4;
   lw_lcache_t *n = lw_alloc(nsize * sizeof *n);
   if (!n) return;
-  if (lw_profile_on) lw_profile_fold_thread(t); /* the counts in the entries left behind */
+  if (lw_profile_on) lw_profile_fold_thread(t, true); /* the counts in the entries left behind */
   /* under the threads lock: the profile at exit reads other threads' caches */
   lw_ilock_acquire(&threads_lock);
   lw_lcache_t *old = t->lcache;
