@@ -79,6 +79,7 @@ lw_thread_t *lw_thread_create(uint32_t seq) {
     t->live = true;
     t->nheld = 0;
     t->acquisitions = t->fast_hits = 0;
+    t->next_tick = LW_TUNE_WINDOW; /* the core may bring it forward (profile samples) */
     infos[seq].tid = t->tid;
     infos[seq].alive = true;
   }
