@@ -18,6 +18,7 @@
 
 #include "alloc.h"
 #include "core.h"
+#include "depot.h"
 #include "options.h"
 #include "output.h"
 #include "symbolize.h"
@@ -64,14 +65,19 @@ uint64_t lw_prof_hold_estimate(const lw_prof_counts_t *c) {
 
 /* ---- counts ---------------------------------------------------------------- */
 
-void lw_prof_site_add(lw_prof_site_t *sites, lw_prof_site_t *other, uint32_t stack,
-                      uint64_t count, uint64_t ns, uint64_t max_ns) {
+void lw_prof_site_add(lw_prof_site_t *sites, lw_prof_site_t *other, uintptr_t pc,
+                      uint32_t stack, uint64_t count, uint64_t ns, uint64_t max_ns) {
   lw_prof_site_t *s = other;
   if (stack) {
     for (uint32_t i = 0; i < LW_PROF_SITES; i++) {
-      if (sites[i].stack == stack || sites[i].stack == 0) {
+      if (sites[i].stack == 0) {
         s = &sites[i];
+        s->pc = pc;
         s->stack = stack;
+        break;
+      }
+      if (sites[i].pc == pc) {
+        s = &sites[i];
         break;
       }
     }
@@ -92,12 +98,16 @@ void lw_prof_fold(lw_prof_counts_t *into, const lw_prof_counts_t *from) {
   if (from->hold_max_ns > into->hold_max_ns) into->hold_max_ns = from->hold_max_ns;
   for (uint32_t i = 0; i < LW_PROF_SITES; i++) {
     const lw_prof_site_t *w = &from->wait_sites[i], *h = &from->hold_sites[i];
-    if (w->stack) lw_prof_site_add(into->wait_sites, &into->wait_other, w->stack, w->count, w->ns, w->max_ns);
-    if (h->stack) lw_prof_site_add(into->hold_sites, &into->hold_other, h->stack, h->count, h->ns, h->max_ns);
+    if (w->stack)
+      lw_prof_site_add(into->wait_sites, &into->wait_other, w->pc, w->stack, w->count, w->ns,
+                       w->max_ns);
+    if (h->stack)
+      lw_prof_site_add(into->hold_sites, &into->hold_other, h->pc, h->stack, h->count, h->ns,
+                       h->max_ns);
   }
-  lw_prof_site_add(into->wait_sites, &into->wait_other, 0, from->wait_other.count,
+  lw_prof_site_add(into->wait_sites, &into->wait_other, 0, 0, from->wait_other.count,
                    from->wait_other.ns, from->wait_other.max_ns);
-  lw_prof_site_add(into->hold_sites, &into->hold_other, 0, from->hold_other.count,
+  lw_prof_site_add(into->hold_sites, &into->hold_other, 0, 0, from->hold_other.count,
                    from->hold_other.ns, from->hold_other.max_ns);
 }
 
@@ -136,16 +146,24 @@ static lw_prof_t *prof_lock(lw_lock_t *rec, uint64_t id) {
   return p;
 }
 
+/* The call site of a stack: its innermost return address (lockwatch's frames are not kept). */
+static uintptr_t site_pc(uint32_t stack) {
+  uint32_t n = 0;
+  const uintptr_t *pcs = stack ? lw_depot_get(&lw_stacks, stack, &n) : NULL;
+  return pcs && n ? pcs[0] : 0;
+}
+
 void lw_profile_waited(lw_thread_t *t, const lw_acq_t *a, uint64_t start) {
   uint64_t ns = lw_profile_now() - start;
   (void)t;
   if (!a->rec) return;
+  uintptr_t pc = site_pc(a->stack);
   lw_prof_t *p = prof_lock(a->rec, a->id);
   if (!p) return;
   p->c.contended++;
   p->c.wait_ns += ns;
   if (ns > p->c.wait_max_ns) p->c.wait_max_ns = ns;
-  lw_prof_site_add(p->c.wait_sites, &p->c.wait_other, a->stack, 1, ns, ns);
+  lw_prof_site_add(p->c.wait_sites, &p->c.wait_other, pc, a->stack, 1, ns, ns);
   lw_ilock_release(&p->lock);
 }
 
@@ -158,12 +176,13 @@ void lw_profile_failed(const lw_acq_t *a) {
 
 void lw_profile_held(lw_lock_t *rec, uint64_t id, uint32_t stack, uint64_t since) {
   uint64_t ns = lw_profile_now() - since;
+  uintptr_t pc = site_pc(stack);
   lw_prof_t *p = prof_lock(rec, id);
   if (!p) return;
   p->c.hold_samples++;
   p->c.hold_sampled_ns += ns;
   if (ns > p->c.hold_max_ns) p->c.hold_max_ns = ns;
-  lw_prof_site_add(p->c.hold_sites, &p->c.hold_other, stack, 1, ns, ns);
+  lw_prof_site_add(p->c.hold_sites, &p->c.hold_other, pc, stack, 1, ns, ns);
   lw_ilock_release(&p->lock);
 }
 

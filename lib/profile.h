@@ -43,7 +43,8 @@ struct lw_acq;
 
 /* A call site's share of a lock's contended acquisitions, or of its sampled holds. */
 typedef struct lw_prof_site {
-  uint32_t stack; /* depot id of the stack of the acquisition; 0: slot unused */
+  uintptr_t pc;   /* the key: the call site (innermost return address of stack) */
+  uint32_t stack; /* depot id of the first stack seen there; 0: slot unused */
   uint64_t count; /* contended acquisitions, or hold samples */
   uint64_t ns;    /* their total wait, or their total sampled hold */
   uint64_t max_ns;
@@ -93,9 +94,12 @@ uint64_t lw_prof_hold_estimate(const lw_prof_counts_t *c);
 /* Adds the counts of from into into (sites by stack; maxima kept). */
 void lw_prof_fold(lw_prof_counts_t *into, const lw_prof_counts_t *from);
 
-/* Adds one observation of ns at the site stack to a site table. */
-void lw_prof_site_add(lw_prof_site_t *sites, lw_prof_site_t *other, uint32_t stack,
-                      uint64_t count, uint64_t ns, uint64_t max_ns);
+/*
+ * Adds count observations (ns in all, max_ns the longest) at call site pc
+ * (stack: a stack there) to a site table; stack 0 adds to other.
+ */
+void lw_prof_site_add(lw_prof_site_t *sites, lw_prof_site_t *other, uintptr_t pc,
+                      uint32_t stack, uint64_t count, uint64_t ns, uint64_t max_ns);
 
 /*
  * Before a blocking wait for the lock of a: the clock if profiling, else 0

@@ -151,12 +151,12 @@ START_TEST(test_fold_and_other_sites) {
   memset(&a, 0, sizeof a);
   memset(&b, 0, sizeof b);
   for (uint32_t s = 1; s <= LW_PROF_SITES + 2; s++)
-    lw_prof_site_add(a.wait_sites, &a.wait_other, s, 1, 10 * s, 10 * s);
+    lw_prof_site_add(a.wait_sites, &a.wait_other, 0x100 + s, s, 1, 10 * s, 10 * s);
   ck_assert_uint_eq(a.wait_other.count, 2); /* the sites that did not fit */
   ck_assert_uint_eq(a.wait_other.max_ns, 10 * (LW_PROF_SITES + 2));
   a.attempts = 10, a.failed = 1, a.wait_max_ns = 5, a.hold_samples = 2, a.hold_sampled_ns = 20;
   b.attempts = 5, b.wait_max_ns = 50, b.hold_samples = 1, b.hold_sampled_ns = 10;
-  lw_prof_site_add(b.wait_sites, &b.wait_other, 1, 4, 7, 7);
+  lw_prof_site_add(b.wait_sites, &b.wait_other, 0x101, 9, 4, 7, 7); /* same place, other stack */
   lw_prof_fold(&a, &b);
   ck_assert_uint_eq(lw_prof_acquisitions(&a), 14);
   ck_assert_uint_eq(a.wait_max_ns, 50);
