@@ -7,7 +7,9 @@
  * rwlock for reading, briefly, and main takes a heap mutex alone. Then two
  * threads contend on a heap mutex made by make_pool() with shorter
  * critical sections, which is destroyed and freed before exit: its profile
- * must survive it.
+ * must survive it. Main holds each of the two until a thread waits for it
+ * (glibc marks a mutex with waiters: __lock == 2), so both are contended
+ * at least once whatever the scheduling.
  *
  * The program measures itself: the time spent in pthread_mutex_lock on
  * hot_lock and the time hot_lock is held, summed over all threads, printed
@@ -15,6 +17,7 @@
  * report. Exit status 0 (99 if a pthread call fails).
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +50,14 @@ static void sleep_us(long us)
     struct timespec ts = {0, us * 1000};
 
     nanosleep(&ts, NULL);
+}
+
+/* Releases m, which the caller holds, once a thread waits for it. */
+static void unlock_when_waited_for(pthread_mutex_t *m)
+{
+    while (__atomic_load_n(&m->__data.__lock, __ATOMIC_ACQUIRE) != 2)
+        sched_yield();
+    SCN_CHECK(pthread_mutex_unlock(m));
 }
 
 static void *hot_worker(void *arg)
@@ -115,14 +126,18 @@ int main(int argc, char **argv)
         SCN_CHECK(pthread_mutex_unlock(alone));
     }
 
+    SCN_CHECK(pthread_mutex_lock(&hot_lock));
     for (long i = 0; i < THREADS; i++)
         SCN_CHECK(pthread_create(&t[i], NULL, hot_worker, (void *)(intptr_t)i));
+    unlock_when_waited_for(&hot_lock);
     for (int i = 0; i < THREADS; i++)
         SCN_CHECK(pthread_join(t[i], NULL));
 
     pthread_mutex_t *pool = make_pool();
+    SCN_CHECK(pthread_mutex_lock(pool));
     for (int i = 0; i < 2; i++)
         SCN_CHECK(pthread_create(&t[i], NULL, pool_worker, pool));
+    unlock_when_waited_for(pool);
     for (int i = 0; i < 2; i++)
         SCN_CHECK(pthread_join(t[i], NULL));
     SCN_CHECK(pthread_mutex_destroy(pool));
