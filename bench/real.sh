@@ -334,7 +334,7 @@ run_one() {
 
   if [ "$tool" = profile ]; then
     # the tables of every process, kept for the end; stderr has nothing else of lockwatch's
-    grep -v '^lockwatch: 0 locks' "$R/stderr" | sed -n '/^lockwatch: profile of /,$p' >"$D/profile.$name.txt" || true
+    grep -v ': 0 locks acquired 0 times' "$R/stderr" | sed -n '/^lockwatch: profile of /,$p' >"$D/profile.$name.txt" || true
   fi
   if [ "$tool" = lockwatch ] || [ "$tool" = profile ]; then
     local docs=("$R"/lw.*.json) out
