@@ -36,6 +36,10 @@
 #   --workdir DIR   keep inputs and outputs in DIR (default: a temporary
 #                   directory, removed at exit)
 #   --json FILE     also write every raw number to FILE
+#   --profile       also run under lockwatch with profile=1 (a third tool,
+#                   compared with lockwatch without it: target wall <= 1.10x,
+#                   same outputs), and print each program's profile table
+#                   from its last run
 #
 # Missing Debian packages (sqlite3 xz-utils zstd pigz coreutils python3
 # memcached time gcc procps) are installed with apt-get when run as root; otherwise
@@ -52,6 +56,7 @@ build="$root/build"
 only=""
 workdir=""
 json_out=""
+profile=0
 
 die() { echo "real.sh: $*" >&2; exit 2; }
 
@@ -63,6 +68,7 @@ while [ $# -gt 0 ]; do
     --only) only=${2:?--only needs a regex}; shift 2 ;;
     --workdir) workdir=${2:?--workdir needs a directory}; shift 2 ;;
     --json) json_out=${2:?--json needs a file}; shift 2 ;;
+    --profile) profile=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
@@ -289,6 +295,8 @@ run_one() {
   export I="$D/in" R
   if [ "$tool" = lockwatch ]; then
     env=(env "LD_PRELOAD=$preload" "LOCKWATCH_OPTIONS=json_path=$R/lw.%p.json")
+  elif [ "$tool" = profile ]; then
+    env=(env "LD_PRELOAD=$preload" "LOCKWATCH_OPTIONS=profile=1:json_path=$R/lw.%p.json")
   fi
   run_rc=0
   if [ "$name" = memcached ]; then
@@ -324,7 +332,11 @@ run_one() {
     failed=1
   fi
 
-  if [ "$tool" = lockwatch ]; then
+  if [ "$tool" = profile ]; then
+    # the tables of every process, kept for the end; stderr has nothing else of lockwatch's
+    grep -v ': 0 locks acquired 0 times' "$R/stderr" | sed -n '/^lockwatch: profile of /,$p' >"$D/profile.$name.txt" || true
+  fi
+  if [ "$tool" = lockwatch ] || [ "$tool" = profile ]; then
     local docs=("$R"/lw.*.json) out
     if [ ! -e "${docs[0]}" ]; then
       echo "real.sh: $name: lockwatch wrote no JSON document" >&2
@@ -340,7 +352,7 @@ run_one() {
     else
       notes[$name,stats]=$out
     fi
-    if grep -q '^lockwatch: ' "$R/stderr"; then
+    if [ "$tool" = lockwatch ] && grep -q '^lockwatch: ' "$R/stderr"; then
       echo "real.sh: $name: lockwatch wrote on stderr:" >&2
       grep '^lockwatch: ' "$R/stderr" | head -5 | sed 's/^/    /' >&2
     fi
@@ -365,6 +377,7 @@ for p in "${programs[@]}"; do
   for ((r = 1; r <= runs; r++)); do
     run_one "$name" "$cmd" native "$outs" "$same"
     run_one "$name" "$cmd" lockwatch "$outs" "$same"
+    [ "$profile" = 1 ] && run_one "$name" "$cmd" profile "$outs" "$same"
     printf '.' >&2
   done
   echo >&2
@@ -392,6 +405,26 @@ for name in "${names[@]}"; do
     "${nr:--}" "${lr:--}" "$rr" "$rv"
   json_rows+=("{\"name\": \"$name\", \"wall_native\": [$(echo ${wall[$name,native]:-} | tr ' ' ',')], \"wall_lockwatch\": [$(echo ${wall[$name,lockwatch]:-} | tr ' ' ',')], \"rss_kib_native\": [$(echo ${rss[$name,native]:-} | tr ' ' ',')], \"rss_kib_lockwatch\": [$(echo ${rss[$name,lockwatch]:-} | tr ' ' ',')], \"wall_ratio\": \"$wr\", \"rss_ratio\": \"$rr\", \"lockwatch_stats\": {$(sed 's/ /, /g; s/\([a-z_]*\)=\([0-9]*\)/"\1": \2/g' <<<"${notes[$name,stats]:-}")}}")
 done
+if [ "$profile" = 1 ]; then
+  echo
+  echo "| program | lockwatch s | profile=1 s | ratio | <= 1.10 | profile=1 peak RSS (KiB) | RSS ratio to lockwatch |"
+  echo "|---|---:|---:|---:|---|---:|---:|"
+  for name in "${names[@]}"; do
+    lw="" pw="" lr="" pr=""
+    [ -n "${wall[$name,lockwatch]:-}" ] && lw=$(median ${wall[$name,lockwatch]}) && lr=$(median ${rss[$name,lockwatch]})
+    [ -n "${wall[$name,profile]:-}" ] && pw=$(median ${wall[$name,profile]}) && pr=$(median ${rss[$name,profile]})
+    pwr=$(ratio "$pw" "$lw")
+    pv=$(verdict "$pwr" 1.10)
+    [ -n "${notes[$name,profile]:-}" ] && pv="${notes[$name,profile]}"
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$name" "${lw:--}" "${pw:--}" "$pwr" "$pv" "${pr:--}" "$(ratio "$pr" "$lr")"
+  done
+  for name in "${names[@]}"; do
+    [ -s "$D/profile.$name.txt" ] || continue
+    echo
+    echo "profile of $name (last run, top locks of each process that took any):"
+    head -40 "$D/profile.$name.txt"
+  done
+fi
 echo
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "Wall: median seconds (memcached: the client's time). Peak RSS: /usr/bin/time %M of the"

@@ -23,6 +23,8 @@
 #   --json FILE     also write every raw number to FILE
 #   --only REGEX    only the workloads whose name matches REGEX (grep -E)
 #   --scale F       multiply every iteration count by F (e.g. 0.1 for a smoke run)
+#   --profile       also run lockwatch with profile=1 (a "profile" column and
+#                   its ratio to lockwatch without it)
 #
 # Every lockwatch run writes its JSON document; a report in any of them
 # (the programs are correct) is shown in the table as REPORT and is kept.
@@ -39,6 +41,7 @@ build="$root/build"
 json_out=""
 only=""
 scale=1
+profile=0
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 
@@ -51,6 +54,7 @@ while [ $# -gt 0 ]; do
     --json) json_out=${2:?--json needs a file}; shift 2 ;;
     --only) only=${2:?--only needs a regex}; shift 2 ;;
     --scale) scale=${2:?--scale needs a number}; shift 2 ;;
+    --profile) profile=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
@@ -170,6 +174,9 @@ run_one() {
     lockwatch)
       LOCKWATCH_OPTIONS="json_path=$work/lw.%p.json" LD_PRELOAD="$preload" \
         "$bin/$prog" "$@" >"$out" 2>"$err" || rc=$? ;;
+    profile)
+      LOCKWATCH_OPTIONS="profile=1:json_path=$work/lw.%p.json" LD_PRELOAD="$preload" \
+        "$bin/$prog" "$@" >"$out" 2>"$err" || rc=$? ;;
     tsan)
       TSAN_OPTIONS="detect_deadlocks=1 ${TSAN_OPTIONS:-}" "$tsan_bin/$prog" "$@" >"$out" 2>"$err" || rc=$? ;;
     helgrind) valgrind --tool=helgrind -q "$bin/$prog" "$@" >"$out" 2>"$err" || rc=$? ;;
@@ -186,7 +193,7 @@ run_one() {
   [ -n "$(field bytes_per_lock "$line")" ] && bpl[$name,$tool]+="$(field bytes_per_lock "$line") "
   [ -n "$(field cpu_per_wall "$line")" ] && cpw[$name,$tool]+="$(field cpu_per_wall "$line") "
   case "$tool" in
-    lockwatch)
+    lockwatch|profile)
       local docs=("$work"/lw.*.json)
       if [ ! -e "${docs[0]}" ]; then
         echo "run.sh: $name: lockwatch wrote no JSON document (is $preload really lockwatch?)" >&2
@@ -235,6 +242,7 @@ for w in "${workloads[@]}"; do
   for ((r = 1; r <= runs; r++)); do
     run_one native "$name" "$cmd" "$key"
     run_one lockwatch "$name" "$cmd" "$key"
+    [ "$profile" = 1 ] && run_one profile "$name" "$cmd" "$key"
     [ "$have_tsan" = 1 ] && run_one tsan "$name" "$cmd" "$key"
     [ "$have_helgrind" = 1 ] && [ -n "$hg_cmd" ] && run_one helgrind "$name" "$hg_cmd" "$key"
     printf '.' >&2
@@ -268,7 +276,7 @@ jstats() { sed 's/ /, /g; s/\([a-z_]*\)=\([0-9]*\)/"\1": \2/g' <<<"$1"; }
 jtools() {
   local -n arr=$1
   local tool out=""
-  for tool in native lockwatch tsan helgrind; do
+  for tool in native lockwatch profile tsan helgrind; do
     local v=${arr[$2,$tool]:-}
     v=$(echo $v | tr ' ' ',')
     out+="${out:+, }\"$tool\": [$v]"
@@ -278,6 +286,7 @@ jtools() {
 
 header="| workload | unit | native | lockwatch | ratio | target | result |"
 rule="|---|---|---:|---:|---:|---|---|"
+if [ "$profile" = 1 ]; then header+=" profile=1 | ratio | vs lockwatch |"; rule+="---:|---:|---:|"; fi
 if [ "$have_tsan" = 1 ]; then header+=" tsan | ratio |"; rule+="---:|---:|"; fi
 if [ "$have_helgrind" = 1 ]; then header+=" helgrind | ratio |"; rule+="---:|---:|"; fi
 echo "$header"
@@ -313,6 +322,10 @@ for name in "${names[@]}"; do
   [ -n "${notes[$name,native]:-}" ] && res="native ${notes[$name,native]}"
   row="| $name | $unit | $(fmt "$n" "$unit") | $(fmt "$l" "$unit") | $r | $target | $res |"
   t="" h=""
+  if [ "$profile" = 1 ]; then
+    pr=$(med "$name" profile)
+    row+=" $(fmt "$pr" "$unit")${notes[$name,profile]:+ (${notes[$name,profile]})} | $(ratio "$pr" "$n") | $(ratio "$pr" "$l") |"
+  fi
   if [ "$have_tsan" = 1 ]; then
     t=$(med "$name" tsan)
     row+=" $(fmt "$t" "$unit")${notes[$name,tsan]:+ (${notes[$name,tsan]})} | $(ratio "$t" "$n") |"

@@ -53,6 +53,7 @@ static void memory_exhausted(void) {
 
 void lw_core_init(void) {
   lw_alloc_set_limit((size_t)lw_opt.max_memory_mb << 20, memory_exhausted);
+  lw_profile_init();
   lw_graph_init(&graph);
   lw_graph_init(&cgraph);
   lw_graph_witness_release = release_witness;
@@ -61,23 +62,39 @@ void lw_core_init(void) {
   lw_report_after_submit = after_report;
 }
 
+/* Sets when t's first tick comes: its first hold sample with profile=1, else its first tuning. */
+static lw_thread_t *first_tick(lw_thread_t *t) {
+  if (!t) return NULL;
+  t->next_tick = lw_thread_next_window(t->acquisitions);
+  t->next_sample = 0;
+  if (lw_profile_on) {
+    t->rng = lw_u64_mix((uint64_t)(uintptr_t)t ^ (uint64_t)t->tid << 32 ^ lw_profile_now()) | 1;
+    t->next_sample = t->acquisitions + lw_profile_interval(t);
+    if (t->next_sample < t->next_tick) t->next_tick = t->next_sample;
+  }
+  return t;
+}
+
 lw_thread_t *lw_core_thread(void) {
   lw_thread_t *t = lw_tls_self;
   if (t) return t;
-  return lw_tls_self = lw_thread_create(LW_NO_SEQ);
+  return lw_tls_self = first_tick(lw_thread_create(LW_NO_SEQ));
 }
 
 uint32_t lw_core_thread_spawn(lw_thread_t *parent) {
   return lw_thread_new_seq(parent->seq + 1, lw_stack_capture(&lw_stacks, (int)lw_opt.stack_depth));
 }
 
-lw_thread_t *lw_core_thread_start(uint32_t seq) { return lw_tls_self = lw_thread_create(seq); }
+lw_thread_t *lw_core_thread_start(uint32_t seq) {
+  return lw_tls_self = first_tick(lw_thread_create(seq));
+}
 
 void lw_core_thread_joined(lw_thread_t *t, uintptr_t handle) { lw_thread_hb_joined(t->seq, handle); }
 
 void lw_core_thread_exit(lw_thread_t *t) {
   lw__sem_purge(t);
   if (t->nheld) lw__report_exit_holding(t);
+  if (lw_profile_on) lw_profile_fold_thread(t, true);
   lw_held_clear(t);
   if (lw_tls_self == t) lw_tls_self = NULL;
   lw_thread_release(t);
@@ -94,6 +111,10 @@ void lw__retire(uintptr_t addr, bool signal) {
   lw_lock_t *rec = lw_registry_unlink(addr);
   if (!rec) return;
   lw_report_t *ready = NULL;
+  if (lw_profile_on) { /* this thread's own count of it, before the identity ends */
+    lw_thread_t *t = lw_tls_self;
+    if (t) lw_profile_fold_entry(&t->lcache[lw_lcache_index(addr, t->lcache_mask)], true);
+  }
   lw_ilock_acquire(&graph.lock);
   uint64_t id = atomic_load_explicit(&rec->id, memory_order_relaxed);
   atomic_store_explicit(&rec->id, 0, memory_order_release);
@@ -103,6 +124,7 @@ void lw__retire(uintptr_t addr, bool signal) {
     ready = lw__sem_settle(id, signal || atomic_load_explicit(&rec->users, memory_order_relaxed) !=
                                                 LW_USERS_SHARED);
   lw_ilock_release(&graph.lock);
+  if (lw_profile_on) lw_profile_retire(rec, id, addr);
   lw_registry_recycle(rec);
   lw__sem_submit(ready);
 }
@@ -696,6 +718,21 @@ lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, lw_kind
   return lw_registry_get_in(addr, type, k, stack, class_for(addr, type, k, stack, false), id);
 }
 
+void lw__tick(lw_thread_t *t, lw_acq_t *a) {
+  uint64_t n = t->acquisitions;
+  if (n == lw_thread_next_window(n - 1)) { /* a multiple of LW_TUNE_WINDOW */
+    if (lw_profile_on) lw_profile_fold_thread(t, true);
+    lw_thread_tune_lcache(t);
+  }
+  t->next_tick = lw_thread_next_window(n);
+  if (!lw_profile_on) return;
+  if (n >= t->next_sample) {
+    a->relock = LW_ACQ_SAMPLED;
+    t->next_sample = n + lw_profile_interval(t);
+  }
+  if (t->next_sample < t->next_tick) t->next_tick = t->next_sample;
+}
+
 static void acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type,
                          lw_kind_fn kind, unsigned mode, unsigned flags, uintptr_t pc) {
   a->pc = pc ? pc : 1;
@@ -703,8 +740,11 @@ static void acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned t
   a->rec = lw__record_for(t, addr, type, kind, a->pc, &a->id);
   if (!a->rec) return;
   a->stack = lw__site_stack(t, a->pc);
-  t->lcache[lw_lcache_index(addr, t->lcache_mask)] =
-      (lw_lcache_t){addr, a->rec, a->id, a->pc, 0, a->stack, (uint8_t)type};
+  lw_lcache_t *c = &t->lcache[lw_lcache_index(addr, t->lcache_mask)];
+  uint32_t acq = 1; /* this acquisition, unless the fast path already counted it in c */
+  if (c->addr == addr && c->rec == a->rec && c->id == a->id && c->type == type) acq = c->acq;
+  else if (lw_profile_on) lw_profile_fold_entry(c, true);
+  *c = (lw_lcache_t){addr, a->rec, a->id, a->pc, 0, a->stack, acq, (uint8_t)type};
   t->scache[lw_scache_index(a->pc)] = (lw_scache_t){a->pc, a->stack};
   for (uint32_t i = lw_held_find(t, addr); i != LW_HELD_NONE; i = LW_HELD_NONE) {
     const lw_held_t *h = &t->held[i];
@@ -735,20 +775,20 @@ static void acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned t
       retire(addr);
       a->rec = lw__record_for(t, addr, type, kind, a->pc, &a->id);
       if (!a->rec) return;
-      t->lcache[lw_lcache_index(addr, t->lcache_mask)] =
-          (lw_lcache_t){addr, a->rec, a->id, a->pc, 0, a->stack, (uint8_t)type};
+      *c = (lw_lcache_t){addr, a->rec, a->id, a->pc, 0, a->stack, 1, (uint8_t)type};
       break;
     }
     if ((a->rec->kind & LW_KIND_RECURSIVE) ||
         (type == LW_TYPE_RWLOCK && mode == LW_MODE_READ && h->mode == LW_MODE_READ &&
          (a->rec->kind & LW_KIND_READER_PREF)))
-      a->relock = 1;
+      a->relock = LW_ACQ_RELOCK;
     else if (!(flags & LW_ACQ_TRY))
       lw__report_double_lock(t, a, h);
-    if (type == LW_TYPE_RWLOCK && mode == LW_MODE_READ && h->mode == LW_MODE_READ) a->relock = 1;
+    if (type == LW_TYPE_RWLOCK && mode == LW_MODE_READ && h->mode == LW_MODE_READ)
+      a->relock = LW_ACQ_RELOCK;
     break;
   }
-  if (a->relock || (flags & LW_ACQ_TRY) || t->nheld == 0) return;
+  if (a->relock == LW_ACQ_RELOCK || (flags & LW_ACQ_TRY) || t->nheld == 0) return;
   uint64_t key = lw_chain_key(t, a->id, mode);
   if (lw_u64map_get(&t->chains, key, NULL)) {
     t->fast_hits++;
@@ -761,16 +801,19 @@ static void acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned t
 }
 
 static void after_slow(lw_thread_t *t, const lw_acq_t *a) {
-  if (a->relock) {
+  if (a->relock == LW_ACQ_RELOCK) {
     uint32_t i = lw_held_find(t, a->addr);
     if (i != LW_HELD_NONE) {
       t->held[i].count++;
       return;
     }
   }
-  lw_held_t e = {.addr = a->addr, .rec = a->rec, .id = a->id, .stack = a->stack, .count = 1,
+  bool sampled = a->relock == LW_ACQ_SAMPLED;
+  lw_held_t e = {.addr = a->addr, .rec = a->rec, .id = a->id, .stack = a->stack,
+                 .count = sampled ? 1 | LW_HELD_SAMPLED : 1,
                  .foreign = atomic_load_explicit(&a->rec->foreign_unlocks, memory_order_relaxed),
-                 .mode = a->mode, .flags = a->flags, .type = a->type};
+                 .mode = a->mode, .flags = a->flags, .type = a->type,
+                 .since = sampled ? lw_profile_now() : 0};
   (void)lw_held_push(t, &e);
 }
 
@@ -779,8 +822,12 @@ static bool release_slow(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state
   uint32_t i = lw_held_find(t, addr);
   if (i != LW_HELD_NONE) {
     lw_held_t *h = &t->held[i];
-    if (h->count > 1) h->count--;
-    else lw_held_remove(t, i);
+    if (LW_HELD_COUNT(h) > 1) {
+      h->count--;
+      return false;
+    }
+    if (h->count & LW_HELD_SAMPLED) lw_profile_held(h->rec, h->id, h->stack, h->since);
+    lw_held_remove(t, i);
     return false;
   }
   if (!state) return false;
@@ -1038,8 +1085,10 @@ static void count_instances(const lw_report_t *reports) {
 static unsigned inherited_reports; /* reports an exec'd-from image of this process left */
 
 /* Renders the JSON document of the run as it stands into b (b->oom on failure). */
-static void render_json(lw_buf_t *b, const lw_report_t *reports) {
+static void render_json(lw_buf_t *b, const lw_report_t *reports,
+                        const lw_prof_snapshot_t *profile) {
   lw_run_info_t run;
+  run.profile = profile;
   if (!program_argv) lw_core_capture_program();
   run.pid = (int)getpid();
   run.program = program_path;
@@ -1058,10 +1107,10 @@ static void render_json(lw_buf_t *b, const lw_report_t *reports) {
   lw_free((void *)run.class_edges, (size_t)cap * sizeof *run.class_edges);
 }
 
-static void write_json(const lw_report_t *reports) {
+static void write_json(const lw_report_t *reports, const lw_prof_snapshot_t *profile) {
   char path[4096], err[4400];
   lw_buf_t b = LW_BUF_INIT;
-  render_json(&b, reports);
+  render_json(&b, reports, profile);
   lw_output_expand(lw_opt.json_path, path, sizeof path);
   if (b.oom) {
     lw_output_message("out of memory while writing the JSON report");
@@ -1083,7 +1132,7 @@ void lw_core_save_document(void) {
    * its parent's class graph, which the parent writes itself.
    */
   if (!n && !nsup) return;
-  write_json(reports);
+  write_json(reports, NULL);
 }
 
 /* ---- the document, ready for a signal that ends the process -------------- */
@@ -1107,7 +1156,7 @@ void lw_core_json_prepare(void) {
   uint32_t n;
   const lw_report_t *reports = lw_report_stored(&n);
   lw_buf_t b = LW_BUF_INIT;
-  render_json(&b, reports);
+  render_json(&b, reports, NULL);
   struct prepared_doc *d = NULL;
   size_t size = sizeof *d + b.n;
   if (!b.oom && (d = lw_alloc(size))) {
@@ -1158,7 +1207,14 @@ int lw_core_finish(int status, bool status_known) {
   aside_flush();   /* cycles that cannot deadlock come last */
   uint32_t n, failing = lw_report_failing();
   const lw_report_t *reports = lw_report_stored(&n);
-  if (lw_opt.json_path && lw_opt.json_path[0]) write_json(reports);
+  lw_prof_snapshot_t prof;
+  bool profiled = lw_profile_on && lw_profile_snapshot(&prof);
+  if (lw_profile_on && !profiled) lw_output_message("out of memory while making the profile");
+  if (lw_opt.json_path && lw_opt.json_path[0]) write_json(reports, profiled ? &prof : NULL);
+  if (profiled) {
+    lw_profile_print(&prof);
+    lw_profile_snapshot_free(&prof);
+  }
   int result = status;
   if ((failing || inherited_reports) && status_known && status == 0) result = (int)lw_opt.exitcode;
   char msg[256];
@@ -1254,5 +1310,6 @@ void lw_core_fork_child(void) {
   lw_report_fork_child(); /* the parent's reports are the parent's */
   lw_ilock_reset(&prepare_lock);
   atomic_store(&prepared, NULL); /* and so is their document */
+  lw_profile_fork_child(); /* and so is its profile */
   lw_symbolize_fork_child();
 }

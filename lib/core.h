@@ -14,6 +14,7 @@
 
 #include "heldset.h"
 #include "options.h"
+#include "profile.h"
 #include "report.h"
 #include "thread.h"
 #include "types.h"
@@ -26,8 +27,14 @@ typedef struct lw_acq {
   uintptr_t pc;
   uint32_t stack; /* depot id of the stack at the first acquisition from pc */
   uint8_t mode, flags, type;
-  uint8_t relock; /* the owner takes a lock it already holds, and may: count only */
+  uint8_t relock; /* LW_ACQ_RELOCK, LW_ACQ_SAMPLED or 0 */
 } lw_acq_t;
+
+/* Values of lw_acq_t.relock: both send lw_acquire_after to its slow path. */
+enum {
+  LW_ACQ_RELOCK = 1, /* the owner takes a lock it already holds, and may: count only */
+  LW_ACQ_SAMPLED = 2 /* profile=1: the hold that begins is timed */
+};
 
 /* Prepares the graph; call once after the options are set. */
 void lw_core_init(void);

@@ -13,6 +13,7 @@
 #define LW_FAST_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LW_FAST_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
+void lw__tick(lw_thread_t *t, lw_acq_t *a);
 void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type,
                       lw_kind_fn kind, unsigned mode, unsigned flags, uintptr_t pc);
 void lw__after_slow(lw_thread_t *t, const lw_acq_t *a);
@@ -53,7 +54,8 @@ static inline __attribute__((always_inline)) void lw_acquire_before(lw_thread_t 
   a->flags = (uint8_t)flags;
   a->type = (uint8_t)type;
   a->relock = 0;
-  if (LW_FAST_UNLIKELY((++t->acquisitions & (LW_TUNE_WINDOW - 1)) == 0)) lw_thread_tune_lcache(t);
+  /* now and then: tune the lock cache; with profile=1, time a hold */
+  if (LW_FAST_UNLIKELY(++t->acquisitions == t->next_tick)) lw__tick(t, a);
   /* the lock's record: from the thread's cache, else from the registry (no lock taken) */
   if (LW_FAST_UNLIKELY(c->addr != addr || c->type != type || !c->rec ||
                        atomic_load_explicit(&c->rec->id, memory_order_relaxed) != c->id)) {
@@ -61,8 +63,11 @@ static inline __attribute__((always_inline)) void lw_acquire_before(lw_thread_t 
     lw_lock_t *rec = lw_registry_find(addr, &id);
     t->lcache_misses++;
     if (!rec || rec->type != type) goto slow;
-    *c = (lw_lcache_t){addr, rec, id, 0, 0, 0, (uint8_t)type};
+    if (LW_FAST_UNLIKELY(lw_profile_on)) lw_profile_fold_entry(c, true);
+    *c = (lw_lcache_t){addr, rec, id, 0, 0, 0, 0, (uint8_t)type};
   }
+  /* counted in the thread's own entry: the profile folds it into the lock later */
+  c->acq++;
   /* the stack of this call site, captured the first time this thread used it */
   if (LW_FAST_LIKELY(c->pc == pc)) {
     a->stack = c->stack;
@@ -102,7 +107,10 @@ slow:
 }
 
 static inline __attribute__((always_inline)) void lw_acquire_after(lw_thread_t *t, const lw_acq_t *a, bool acquired) {
-  if (LW_FAST_UNLIKELY(!a->rec || !acquired)) return;
+  if (LW_FAST_UNLIKELY(!a->rec || !acquired)) {
+    if (LW_FAST_UNLIKELY(lw_profile_on) && a->rec) lw_profile_failed(a);
+    return;
+  }
   uint32_t n = t->nheld;
   if (LW_FAST_UNLIKELY(a->relock || n == t->cap_held || t->held_slow || n >= LW_HELD_SCAN)) {
     lw__after_slow(t, a);

@@ -37,6 +37,8 @@ typedef struct lw_lock {
   const char *name;
   int32_t rank;
   uint8_t rank_flags; /* LW_RANK_NESTABLE */
+  /* profile=1: made when first needed, kept (zeroed) across the record's identities */
+  struct lw_prof *_Atomic prof;
 } lw_lock_t;
 
 /* lw_lock_t.users of a lock taken by more than one thread. */

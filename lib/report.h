@@ -228,6 +228,7 @@ typedef struct lw_run_info {
   const lw_cedge_t *class_edges; /* the class graph (every mode pair of every edge) */
   uint32_t nclass_edges;
   const char *run_id; /* the run the process belongs to (docmerge.h); may be NULL */
+  const struct lw_prof_snapshot *profile; /* profile=1: the profile section; else NULL */
 } lw_run_info_t;
 
 /*

@@ -11,6 +11,7 @@
 #include "depot.h"
 #include "u64map.h"
 #include "json.h"
+#include "profile.h"
 #include "report.h"
 #include "symbolize.h"
 #include "thread.h"
@@ -357,6 +358,94 @@ static void json_stacks(lw_json_t *j, const lw_run_info_t *run) {
   lw_u64map_clear(&seen);
 }
 
+static void json_prof_sites(lw_json_t *j, const lw_prof_site_t *s, const lw_prof_site_t *other) {
+  lw_json_array_begin(j);
+  for (uint32_t i = 0; i <= LW_PROF_SITES; i++) {
+    const lw_prof_site_t *x = i < LW_PROF_SITES ? &s[i] : other;
+    if (i < LW_PROF_SITES ? !x->stack : !x->count) continue;
+    lw_json_object_begin(j);
+    lw_json_key(j, "count");
+    lw_json_uint(j, x->count);
+    lw_json_key(j, "ns");
+    lw_json_uint(j, x->ns);
+    lw_json_key(j, "max_ns");
+    lw_json_uint(j, x->max_ns);
+    lw_json_key(j, "stack");
+    if (i < LW_PROF_SITES) json_frames(j, x->stack);
+    else lw_json_null(j);
+    lw_json_object_end(j);
+  }
+  lw_json_array_end(j);
+}
+
+static void json_prof_lock(lw_json_t *j, const lw_prof_entry_t *e) {
+  char name[256];
+  lw_json_object_begin(j);
+  lw_json_key(j, "id");
+  json_lock_ref(j, e->id);
+  lw_json_key(j, "address");
+  lw_json_hex(j, e->addr);
+  lw_json_key(j, "type");
+  lw_json_string(j, lw_type_name(e->type));
+  lw_json_key(j, "name");
+  lw_json_string(j, lw_symbolize_data(e->addr, name, sizeof name) ? name : NULL);
+  lw_json_key(j, "created");
+  json_frames(j, e->create_stack);
+  lw_json_key(j, "destroyed");
+  lw_json_bool(j, e->destroyed);
+  lw_json_key(j, "locks");
+  lw_json_uint(j, e->nlocks);
+  lw_json_key(j, "acquisitions");
+  lw_json_uint(j, lw_prof_acquisitions(&e->c));
+  lw_json_key(j, "failed");
+  lw_json_uint(j, e->c.failed);
+  lw_json_key(j, "contended");
+  lw_json_uint(j, e->c.contended);
+  lw_json_key(j, "wait_ns");
+  lw_json_uint(j, e->c.wait_ns);
+  lw_json_key(j, "wait_max_ns");
+  lw_json_uint(j, e->c.wait_max_ns);
+  lw_json_key(j, "hold_ns");
+  lw_json_uint(j, e->hold_ns);
+  lw_json_key(j, "hold_max_ns");
+  lw_json_uint(j, e->c.hold_max_ns);
+  lw_json_key(j, "hold_samples");
+  lw_json_uint(j, e->c.hold_samples);
+  lw_json_key(j, "hold_sampled_ns");
+  lw_json_uint(j, e->c.hold_sampled_ns);
+  lw_json_key(j, "wait_sites");
+  json_prof_sites(j, e->c.wait_sites, &e->c.wait_other);
+  lw_json_key(j, "hold_sites");
+  json_prof_sites(j, e->c.hold_sites, &e->c.hold_other);
+  lw_json_object_end(j);
+}
+
+/* The profile section: totals, then the locks most waited for (at most LW_PROF_JSON_LOCKS). */
+#define LW_PROF_JSON_LOCKS 256
+static void json_profile(lw_json_t *j, const lw_prof_snapshot_t *s) {
+  uint32_t n = s->n < LW_PROF_JSON_LOCKS ? s->n : LW_PROF_JSON_LOCKS;
+  lw_json_object_begin(j);
+  lw_json_key(j, "clock");
+  lw_json_string(j, "CLOCK_MONOTONIC");
+  lw_json_key(j, "sample_every");
+  lw_json_uint(j, s->sample_every);
+  lw_json_key(j, "lock_count");
+  lw_json_uint(j, s->locks);
+  lw_json_key(j, "acquisitions");
+  lw_json_uint(j, s->acquisitions);
+  lw_json_key(j, "contended");
+  lw_json_uint(j, s->contended);
+  lw_json_key(j, "wait_ns");
+  lw_json_uint(j, s->wait_ns);
+  lw_json_key(j, "locks_omitted");
+  lw_json_uint(j, s->n - n);
+  lw_json_key(j, "locks");
+  lw_json_array_begin(j);
+  for (uint32_t i = 0; i < n; i++) json_prof_lock(j, &s->e[i]);
+  lw_json_array_end(j);
+  lw_json_object_end(j);
+}
+
 void lw_report_format_json(lw_buf_t *b, const lw_report_t *reports, const lw_report_t *suppressed,
                            const lw_run_info_t *run) {
   lw_json_t j;
@@ -417,5 +506,9 @@ void lw_report_format_json(lw_buf_t *b, const lw_report_t *reports, const lw_rep
   lw_json_key(&j, "memory_exhausted");
   lw_json_bool(&j, run->stats.memory_exhausted != 0);
   lw_json_object_end(&j);
+  if (run->profile) {
+    lw_json_key(&j, "profile");
+    json_profile(&j, run->profile);
+  }
   lw_json_object_end(&j);
 }

@@ -13,6 +13,7 @@
 
 #include "alloc.h"
 #include "lw_uthash.h"
+#include "profile.h"
 
 __thread struct lw_tls lw_tls __attribute__((tls_model("initial-exec")));
 _Thread_local int lw_uthash_oom;
@@ -83,6 +84,7 @@ lw_thread_t *lw_thread_create(uint32_t seq) {
     t->live = true;
     t->nheld = t->nholes = t->sets_from = 0;
     t->acquisitions = t->fast_hits = 0;
+    t->next_tick = LW_TUNE_WINDOW; /* the core may bring it forward (profile samples) */
     infos[seq].tid = t->tid;
     infos[seq].alive = true;
   }
@@ -124,14 +126,14 @@ static void free_old_held(lw_thread_t *t) {
 
 void lw_thread_release(lw_thread_t *t) {
   clear_caches(t);
+  memset(t->scache, 0, sizeof t->scache); /* call sites are this thread's, not the next one's */
+  lw_ilock_acquire(&threads_lock); /* no deadlock search (or profile) may be reading t now */
   if (t->lcache != t->lcache0) {
     lw_free(t->lcache, (t->lcache_mask + 1) * sizeof *t->lcache);
     t->lcache = t->lcache0;
     t->lcache_mask = LW_LCACHE_SIZE - 1;
   }
   memset(t->lcache0, 0, sizeof t->lcache0);
-  memset(t->scache, 0, sizeof t->scache); /* call sites are this thread's, not the next one's */
-  lw_ilock_acquire(&threads_lock); /* no deadlock search may be reading t now */
   free_old_held(t);
   lw_held_clear(t);
   lw_free(t->held, (size_t)t->cap_held * sizeof *t->held);
@@ -156,10 +158,14 @@ void lw_thread_tune_lcache(lw_thread_t *t) {
   uint32_t nsize = size * 4;
   lw_lcache_t *n = lw_alloc(nsize * sizeof *n);
   if (!n) return;
+  if (lw_profile_on) lw_profile_fold_thread(t, true); /* the counts in the entries left behind */
+  /* under the threads lock: the profile at exit reads other threads' caches */
+  lw_ilock_acquire(&threads_lock);
   lw_lcache_t *old = t->lcache;
   t->lcache = n; /* entries refill from the registry */
   t->lcache_mask = nsize - 1;
   if (old != t->lcache0) lw_free(old, size * sizeof *old);
+  lw_ilock_release(&threads_lock);
 }
 
 bool lw_thread_reserve_held(lw_thread_t *t) {

@@ -33,7 +33,7 @@ typedef struct lw_held {
    */
   uint64_t chain;
   uint32_t stack; /* depot id of the stack at the first acquisition from its call site */
-  uint32_t count; /* acquisitions by the owner (recursive locks) */
+  uint32_t count; /* acquisitions by the owner (recursive locks); | LW_HELD_SAMPLED */
   uint32_t foreign; /* the lock's foreign_unlocks when it was taken */
   uint32_t below;   /* index of the live entry below (LW_HELD_NONE: none) */
   struct lw_hset *set; /* the held set up to this entry, made when first needed; owned */
@@ -41,11 +41,19 @@ typedef struct lw_held {
   uint8_t flags;  /* LW_ACQ_* of the acquisition */
   uint8_t type;
   uint32_t above; /* index of the live entry above (LW_HELD_NONE: none) */
+  uint64_t since; /* with LW_HELD_SAMPLED: when the hold began (profile clock) */
 } lw_held_t;
 #define LW_HELD_NONE UINT32_MAX
 
 /* Up to this many held locks the stack is scanned; beyond, an address index is kept. */
 #define LW_HELD_SCAN 32
+
+/*
+ * In a held entry's count: its hold is timed (profile=1). The count then
+ * differs from 1, so its release leaves the fast path, which tests count == 1.
+ */
+#define LW_HELD_SAMPLED 0x80000000u
+#define LW_HELD_COUNT(h) ((h)->count & ~LW_HELD_SAMPLED)
 
 struct lw_pub_edge; /* uthash entry, thread.c */
 
@@ -60,6 +68,7 @@ typedef struct lw_lcache {
   uintptr_t pc;     /* the call site this lock was last taken from, and its stack */
   uint64_t context; /* the last chain key validated for this lock (0: none) */
   uint32_t stack;
+  uint32_t acq; /* acquisitions through this entry not yet folded into the profile */
   uint8_t type;
 } lw_lcache_t;
 typedef struct lw_scache {
@@ -84,6 +93,7 @@ typedef struct lw_thread {
   /* the fast path leaves the held stack to the slow functions while set (holes, or indexed) */
   bool held_slow;
   uint64_t acquisitions, fast_hits;
+  uint64_t next_tick; /* acquisitions at which lw__tick runs next (tuning, profile samples) */
   lw_lcache_t *lcache; /* lcache_mask + 1 entries: lcache0, or a grown array */
   uint32_t lcache_mask;
   uint32_t lcache_misses; /* since the last look at the miss rate */
@@ -119,6 +129,8 @@ typedef struct lw_thread {
   uint32_t held_dups; /* entries whose address another entry has too (indexed mode) */
   bool indexed;       /* held_index is kept */
   struct lw_held_index *held_index; /* address -> entry, with more than LW_HELD_SCAN held */
+  uint64_t next_sample; /* profile: acquisitions at which the next hold is timed */
+  uint64_t rng;         /* profile: state of the sampling intervals' generator */
 } lw_thread_t;
 
 /* Thread-local words of the fast path, together so one TLS offset reaches both. */
@@ -153,6 +165,11 @@ void lw_thread_release(lw_thread_t *t);
  * often (a thread cycling over more locks than it holds entries).
  */
 void lw_thread_tune_lcache(lw_thread_t *t);
+
+/* The next multiple of LW_TUNE_WINDOW after n acquisitions: when t's lock cache is next tuned. */
+static inline uint64_t lw_thread_next_window(uint64_t n) {
+  return (n | (LW_TUNE_WINDOW - 1)) + 1;
+}
 
 /* Makes room for one more held entry; returns false on OOM. */
 bool lw_thread_reserve_held(lw_thread_t *t);

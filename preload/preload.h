@@ -108,6 +108,30 @@ static inline bool lw_acquired(int rc) { return rc == 0 || rc == EOWNERDEAD; }
   lw_leave();                                                                       \
   return rc;
 
+/*
+ * The body of a timed acquiring wrapper (a timeout bounds the wait). With
+ * profile=1 the lock is tried first, as a blocking lock is, so that a
+ * contended acquisition and its wait are seen; otherwise only the real call.
+ */
+#define LW_ACQUIRE_TIMED(lock, type, kind, mode, try_call, busy, ok, call)                 \
+  lw_thread_t *t = lw_enter();                                                            \
+  if (!t) return call;                                                                    \
+  lw_acq_t a;                                                                             \
+  lw_acquire_before(t, &a, (uintptr_t)(lock), type, kind, mode, LW_ACQ_TIMED, LW_RET_PC()); \
+  lw_leave();                                                                             \
+  int rc;                                                                                 \
+  if (LW_LIKELY(!lw_profile_on)) {                                                        \
+    rc = call;                                                                            \
+  } else if ((rc = try_call) == (busy)) {                                                 \
+    uint64_t w0 = lw_profile_now();                                                       \
+    rc = call;                                                                            \
+    LW_PROFILE_WAITED(t, &a, w0)                                                          \
+  }                                                                                       \
+  lw_tls_guard = 1;                                                                       \
+  lw_acquire_after(t, &a, ok(rc));                                                        \
+  lw_leave();                                                                             \
+  return rc;
+
 /* A timed acquisition that returns ETIMEDOUT when abs (on its clock) passes. */
 typedef int (*lw_timed_fn)(void *lock, const struct timespec *abs);
 
@@ -126,10 +150,19 @@ static inline void lw_wait_mark(lw_thread_t *t, lw_acq_t *a, bool waiting) {
   lw_tls_guard = 0;
 }
 
+/* With profile=1, after a contended wait that began at w0: its time goes to the lock's profile. */
+#define LW_PROFILE_WAITED(t, a, w0)    \
+  if (w0) {                            \
+    lw_tls_guard = 1;                  \
+    lw_profile_waited(t, a, w0);       \
+    lw_tls_guard = 0;                  \
+  }
+
 /*
  * The body of a blocking acquiring wrapper: the lock is tried first; only
  * when it is taken does the thread wait, in slices (lw_wait_slices).
  * try_call returns busy when the lock is taken; ok(rc) tells success.
+ * With profile=1, the wait of a contended acquisition is timed.
  */
 #define LW_ACQUIRE_BLOCKING(lock, type, kind, mode, try_call, busy, timed, clock, ok, call)  \
   lw_thread_t *t = lw_enter();                                                             \
@@ -141,6 +174,7 @@ static inline void lw_wait_mark(lw_thread_t *t, lw_acq_t *a, bool waiting) {
   if (__libc_single_threaded) { /* nobody to wait for (glibc's lock skips atomics then) */ \
     rc = call;                                                                             \
   } else if ((rc = try_call) == (busy)) {                                                  \
+    uint64_t w0 = lw_profile_wait_start();                                                 \
     lw_timed_fn timed_fn = timed;                                                          \
     if (timed_fn) {                                                                        \
       rc = lw_wait_slices(t, &a, (void *)(lock), timed_fn, clock);                         \
@@ -149,6 +183,7 @@ static inline void lw_wait_mark(lw_thread_t *t, lw_acq_t *a, bool waiting) {
       rc = call;                                                                           \
       lw_wait_mark(t, &a, false);                                                          \
     }                                                                                      \
+    LW_PROFILE_WAITED(t, &a, w0)                                                           \
   }                                                                                        \
   lw_tls_guard = 1;                                                                        \
   lw_acquire_after(t, &a, ok(rc));                                                         \

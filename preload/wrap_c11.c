@@ -26,7 +26,8 @@ LW_EXPORT int mtx_lock(mtx_t *m) {
 LW_EXPORT int mtx_trylock(mtx_t *m) { LW_C11(LW_ACQ_TRY, LW_REAL(mtx_trylock)(m)) }
 
 LW_EXPORT int mtx_timedlock(mtx_t *__restrict m, const struct timespec *__restrict ts) {
-  LW_C11(LW_ACQ_TIMED, LW_REAL(mtx_timedlock)(m, ts))
+  LW_ACQUIRE_TIMED(m, LW_TYPE_C11, lw_mutex_kind, LW_MODE_WRITE, LW_REAL(mtx_trylock)(m),
+                   thrd_busy, c11_acquired, LW_REAL(mtx_timedlock)(m, ts))
 }
 
 LW_EXPORT int mtx_unlock(mtx_t *m) {

@@ -20,13 +20,16 @@ LW_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m) {
 }
 
 LW_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts) {
-  LW_ACQUIRE(m, LW_TYPE_MUTEX, lw_mutex_kind, LW_MODE_WRITE, LW_ACQ_TIMED, LW_REAL(pthread_mutex_timedlock)(m, ts))
+  LW_ACQUIRE_TIMED(m, LW_TYPE_MUTEX, lw_mutex_kind, LW_MODE_WRITE,
+                   LW_REAL(pthread_mutex_trylock)(m), EBUSY, lw_acquired,
+                   LW_REAL(pthread_mutex_timedlock)(m, ts))
 }
 
 LW_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
                                       const struct timespec *ts) {
-  LW_ACQUIRE(m, LW_TYPE_MUTEX, lw_mutex_kind, LW_MODE_WRITE, LW_ACQ_TIMED,
-             LW_REAL(pthread_mutex_clocklock)(m, clock, ts))
+  LW_ACQUIRE_TIMED(m, LW_TYPE_MUTEX, lw_mutex_kind, LW_MODE_WRITE,
+                   LW_REAL(pthread_mutex_trylock)(m), EBUSY, lw_acquired,
+                   LW_REAL(pthread_mutex_clocklock)(m, clock, ts))
 }
 
 LW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m) {

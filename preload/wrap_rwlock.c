@@ -56,22 +56,30 @@ LW_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *rw) {
   LW_RW(LW_MODE_WRITE, LW_ACQ_TRY, LW_REAL(pthread_rwlock_trywrlock)(rw))
 }
 
+/* A timed rwlock acquisition in mode, tried first with try_call when profiling. */
+#define LW_RW_TIMED(mode, try_call, call) \
+  LW_ACQUIRE_TIMED(rw, LW_TYPE_RWLOCK, rw_kind_at, mode, try_call, EBUSY, lw_acquired, call)
+
 LW_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *rw, const struct timespec *ts) {
-  LW_RW(LW_MODE_READ, LW_ACQ_TIMED, LW_REAL(pthread_rwlock_timedrdlock)(rw, ts))
+  LW_RW_TIMED(LW_MODE_READ, LW_REAL(pthread_rwlock_tryrdlock)(rw),
+              LW_REAL(pthread_rwlock_timedrdlock)(rw, ts))
 }
 
 LW_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *rw, const struct timespec *ts) {
-  LW_RW(LW_MODE_WRITE, LW_ACQ_TIMED, LW_REAL(pthread_rwlock_timedwrlock)(rw, ts))
+  LW_RW_TIMED(LW_MODE_WRITE, LW_REAL(pthread_rwlock_trywrlock)(rw),
+              LW_REAL(pthread_rwlock_timedwrlock)(rw, ts))
 }
 
 LW_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *rw, clockid_t clock,
                                          const struct timespec *ts) {
-  LW_RW(LW_MODE_READ, LW_ACQ_TIMED, LW_REAL(pthread_rwlock_clockrdlock)(rw, clock, ts))
+  LW_RW_TIMED(LW_MODE_READ, LW_REAL(pthread_rwlock_tryrdlock)(rw),
+              LW_REAL(pthread_rwlock_clockrdlock)(rw, clock, ts))
 }
 
 LW_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *rw, clockid_t clock,
                                          const struct timespec *ts) {
-  LW_RW(LW_MODE_WRITE, LW_ACQ_TIMED, LW_REAL(pthread_rwlock_clockwrlock)(rw, clock, ts))
+  LW_RW_TIMED(LW_MODE_WRITE, LW_REAL(pthread_rwlock_trywrlock)(rw),
+              LW_REAL(pthread_rwlock_clockwrlock)(rw, clock, ts))
 }
 
 LW_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rw) {

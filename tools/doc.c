@@ -478,6 +478,8 @@ json_object *lwt_docs_merge(const lwt_docs_t *d, long long fallback_pid,
   lwt_merge_classes(d, root);
   for (size_t i = 0; i < d->ndocs; i++) add_stats(stats, d->docs[i].root);
   json_object_object_add(root, "stats", stats);
+  json_object *profile = lwt_profile_merge(d);
+  if (profile) json_object_object_add(root, "profile", profile);
   return root;
 }
 

@@ -68,19 +68,22 @@ static char *lock_label(json_object *lock, const char *id) {
  * The key of lock id of report r: the process and the id, or with by_name
  * the program and the lock's class or name (the same lock in every run).
  */
-static char *node_key(const lwt_graph_t *g, const lwt_report_t *r, json_object *lock,
-                      const char *id) {
+static char *node_key(const lwt_graph_t *g, long long pid, const char *program,
+                      json_object *lock, const char *id) {
   const char *cls = lwt_get_str(lock, "class"), *name = lwt_get_str(lock, "name");
   if (g->by_name && (cls || name))
-    return lwt_xasprintf("%s\n%s%s", r->program ? r->program : "", cls ? "class " : "",
+    return lwt_xasprintf("%s\n%s%s", program ? program : "", cls ? "class " : "",
                          cls ? cls : name);
-  return lwt_xasprintf("%lld/%s", r->pid, id);
+  return lwt_xasprintf("%lld/%s", pid, id);
 }
 
-/* The node of lock id in the report r (made if new); g->tag is r's. */
-static size_t node_of(lwt_graph_t *g, const lwt_report_t *r, const char *id) {
-  json_object *lock = lwt_report_lock(r->obj, id);
-  char *key = node_key(g, r, lock, id);
+/*
+ * The node of lock id of process pid (made if new); lock (or NULL)
+ * describes it; g->tag is the report's that names it.
+ */
+static size_t node_of_lock(lwt_graph_t *g, long long pid, const char *program, const char *id,
+                           json_object *lock) {
+  char *key = node_key(g, pid, program, lock, id);
   size_t i;
   if (!lwt_map_get(&g->node_index, key, &i)) {
     if (g->nnodes == g->cap_nodes) {
@@ -88,10 +91,10 @@ static size_t node_of(lwt_graph_t *g, const lwt_report_t *r, const char *id) {
       g->nodes = lwt_xrealloc(g->nodes, g->cap_nodes * sizeof *g->nodes);
     }
     i = g->nnodes++;
-    g->nodes[i] = (lwt_gnode_t){r->pid, lwt_xstrdup(id), NULL, NULL, r->program,
-                                g->tag, g->tag, 1, false};
+    g->nodes[i] = (lwt_gnode_t){pid, lwt_xstrdup(id), NULL, NULL, program,
+                                g->tag, g->tag, 1, false, false, 0, 0};
     lwt_map_put(&g->node_index, key, i);
-    note_pid(g, r->pid, r->program);
+    note_pid(g, pid, program);
   } else if (g->nodes[i].last_tag != g->tag) {
     g->nodes[i].last_tag = g->tag;
     g->nodes[i].nreports++;
@@ -102,6 +105,33 @@ static size_t node_of(lwt_graph_t *g, const lwt_report_t *r, const char *id) {
     g->nodes[i].lock = lock;
   }
   return i;
+}
+
+/* The node of lock id in the report r (made if new); g->tag is r's. */
+static size_t node_of(lwt_graph_t *g, const lwt_report_t *r, const char *id) {
+  return node_of_lock(g, r->pid, r->program, id, lwt_report_lock(r->obj, id));
+}
+
+/*
+ * --weight wait: every lock of doc's profile that made a thread wait
+ * becomes a node (or weighs the node a report made), with its total wait.
+ */
+static void add_profile(lwt_graph_t *g, json_object *root) {
+  json_object *locks = lwt_get(lwt_get(root, "profile", json_type_object), "locks",
+                               json_type_array);
+  long long doc_pid = lwt_get_int(root, "pid", 0);
+  for (size_t i = 0; i < lwt_len(locks); i++) {
+    json_object *l = lwt_at(locks, i);
+    const char *id = lwt_get_str(l, "id");
+    long long wait = lwt_get_int(l, "wait_ns", 0);
+    if (!id || wait <= 0) continue;
+    json_object *pids = lwt_get(l, "pids", json_type_array);
+    long long pid = pids ? (long long)json_object_get_int64(lwt_at(pids, 0)) : doc_pid;
+    size_t n = node_of_lock(g, pid, lwt_get_str(root, "program"), id, l);
+    g->nodes[n].profiled = true;
+    g->nodes[n].wait_ns += wait;
+    g->nodes[n].contended += lwt_get_int(l, "contended", 0);
+  }
 }
 
 /*
@@ -232,23 +262,41 @@ static void dot_escape(lwt_str_t *out, const char *s) {
   }
 }
 
-/* One node statement, index being its place in g->nodes. */
-static void dot_node(lwt_str_t *out, const lwt_gnode_t *n, size_t index, const char *indent) {
+/*
+ * One node statement, index being its place in g->nodes. max_wait (> 0
+ * with --weight wait) scales the fill: the more of the longest wait a lock
+ * caused, the darker its orange (colour scheme oranges9, 1 to 9).
+ */
+static void dot_node(lwt_str_t *out, const lwt_gnode_t *n, size_t index, const char *indent,
+                     long long max_wait) {
   lwt_str_printf(out, "%sn%zu [label=\"", indent, index);
   dot_escape(out, n->label ? n->label : n->id);
+  if (max_wait > 0 && n->profiled)
+    lwt_str_printf(out, "\\nwaited %lld.%03lld ms, %lld contended", n->wait_ns / 1000000,
+                   n->wait_ns / 1000 % 1000, n->contended);
   lwt_str_puts(out, "\"");
   if (n->red) lwt_str_puts(out, ", color=red, fontcolor=red, penwidth=2");
+  if (max_wait > 0 && n->profiled) {
+    int shade = 1 + (int)(8.0 * (double)n->wait_ns / (double)max_wait + 0.5);
+    if (shade > 9) shade = 9;
+    lwt_str_printf(out, ", style=\"rounded,filled\", fillcolor=\"/oranges9/%d\"", shade);
+    if (shade >= 7) lwt_str_puts(out, ", fontcolor=white");
+  }
   lwt_str_puts(out, "];\n");
 }
 
-/* The whole graph as DOT; nreports is for the title. */
-static void write_dot(lwt_str_t *out, const lwt_graph_t *g, size_t nreports) {
+/* The whole graph as DOT; nreports is for the title; weighted: --weight wait. */
+static void write_dot(lwt_str_t *out, const lwt_graph_t *g, size_t nreports, bool weighted) {
+  long long max_wait = 0;
+  for (size_t i = 0; weighted && i < g->nnodes; i++)
+    if (g->nodes[i].wait_ns > max_wait) max_wait = g->nodes[i].wait_ns;
   lwt_str_puts(out, "digraph lockwatch {\n");
   lwt_str_puts(out, "  graph [rankdir=LR, labelloc=t, fontsize=12, label=\"lockwatch lock-order "
                     "graph: ");
   lwt_count(out, nreports, "report", "reports");
   lwt_str_puts(out, ", ");
   lwt_count(out, g->npids, "process", "processes");
+  if (weighted) lwt_str_puts(out, "; locks shaded by total wait");
   lwt_str_puts(out, "\"];\n");
   lwt_str_puts(out, "  node [shape=box, style=rounded, fontsize=10];\n");
   lwt_str_puts(out, "  edge [fontsize=9];\n");
@@ -264,7 +312,7 @@ static void write_dot(lwt_str_t *out, const lwt_graph_t *g, size_t nreports) {
       lwt_str_puts(out, "\";\n");
     }
     for (size_t i = 0; i < g->nnodes; i++)
-      if (g->nodes[i].pid == g->pids[p]) dot_node(out, &g->nodes[i], i, indent);
+      if (g->nodes[i].pid == g->pids[p]) dot_node(out, &g->nodes[i], i, indent, max_wait);
     if (clusters) lwt_str_puts(out, "  }\n");
   }
   for (size_t i = 0; i < g->nedges; i++) {
@@ -277,6 +325,9 @@ static void write_dot(lwt_str_t *out, const lwt_graph_t *g, size_t nreports) {
     lwt_str_puts(out, "\"");
     if (e->red) lwt_str_puts(out, ", color=red, fontcolor=red");
     if (e->dashed) lwt_str_puts(out, ", style=dashed");
+    if (max_wait > 0 && g->nodes[e->to].profiled) /* an order into a lock waited for: thicker */
+      lwt_str_printf(out, ", penwidth=%.1f",
+                     1.0 + 4.0 * (double)g->nodes[e->to].wait_ns / (double)max_wait);
     lwt_str_puts(out, "];\n");
   }
   lwt_str_puts(out, "}\n");
@@ -422,7 +473,8 @@ fail:
 /* ---- the command ---------------------------------------------------------------------------- */
 
 static const char graph_usage[] =
-    "usage: lockwatch graph [--format dot|svg] [-o FILE] [--suppressed] FILE.json...\n"
+    "usage: lockwatch graph [--format dot|svg] [-o FILE] [--suppressed] [--weight wait]\n"
+    "                       FILE.json...\n"
     "\n"
     "Draws the lock-order graph of the reports in lockwatch JSON documents:\n"
     "every lock they name (id, name, address, type), every order between two\n"
@@ -432,16 +484,20 @@ static const char graph_usage[] =
     "  --format dot|svg  Graphviz DOT (the default), or SVG drawn by Graphviz's dot\n"
     "  -o, --output FILE write to FILE instead of standard output\n"
     "  --suppressed      also draw the reports a suppression rule matched\n"
+    "  --weight wait     shade every lock by how long threads waited for it (from\n"
+    "                    the profile of a run with profile=1; locks that made\n"
+    "                    threads wait are drawn even if no report names them)\n"
     "  -h, --help        print this help\n";
 
 int lwt_cmd_graph(int argc, char **argv) {
   static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
                                        {"output", required_argument, NULL, 'o'},
                                        {"suppressed", no_argument, NULL, 's'},
+                                       {"weight", required_argument, NULL, 'w'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   const char *out_path = NULL;
-  bool svg = false, with_suppressed = false;
+  bool svg = false, with_suppressed = false, weighted = false;
   int c;
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
@@ -456,6 +512,11 @@ int lwt_cmd_graph(int argc, char **argv) {
       break;
     case 'o': out_path = optarg; break;
     case 's': with_suppressed = true; break;
+    case 'w':
+      if (strcmp(optarg, "wait") == 0) weighted = true;
+      else if (strcmp(optarg, "none") == 0) weighted = false;
+      else return lwt_usage_error("graph", "unknown weight '%s' (accepted: wait, none)", optarg);
+      break;
     default: return lwt_bad_option("graph", c, argv);
     }
   }
@@ -465,14 +526,23 @@ int lwt_cmd_graph(int argc, char **argv) {
     lwt_docs_free(&d);
     return LWT_EXIT_ERROR;
   }
+  for (size_t i = 0; weighted && i < d.ndocs; i++) {
+    if (!lwt_get(d.docs[i].root, "profile", json_type_object)) {
+      lwt_error("graph: %s: no profile in this document, so nothing to weigh by wait: the run was "
+                "made without profile=1 (set LOCKWATCH_OPTIONS=profile=1)", d.docs[i].path);
+      lwt_docs_free(&d);
+      return LWT_EXIT_ERROR;
+    }
+  }
   lwt_graph_t g;
   memset(&g, 0, sizeof g);
   for (size_t i = 0; i < d.nreports; i++) lwt_graph_add_report(&g, &d.reports[i], i);
   if (with_suppressed)
     for (size_t i = 0; i < d.nsuppressed; i++)
       lwt_graph_add_report(&g, &d.suppressed[i], d.nreports + i);
+  for (size_t i = 0; weighted && i < d.ndocs; i++) add_profile(&g, d.docs[i].root);
   lwt_str_t dot = LWT_STR_INIT;
-  write_dot(&dot, &g, d.nreports + (with_suppressed ? d.nsuppressed : 0));
+  write_dot(&dot, &g, d.nreports + (with_suppressed ? d.nsuppressed : 0), weighted);
   int r = svg ? render_svg(lwt_str_get(&dot), dot.n, out_path)
               : lwt_write_output(out_path, lwt_str_get(&dot), dot.n);
   lwt_str_free(&dot);

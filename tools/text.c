@@ -386,27 +386,59 @@ void lwt_text_report(lwt_str_t *b, const lwt_report_t *rep) {
 
 static const char report_usage[] =
     "usage: lockwatch report [--suppressed] [--html FILE [--srcroot DIR]] FILE.json...\n"
+    "       lockwatch report --profile [--top N] FILE.json...\n"
     "\n"
     "Prints the reports of lockwatch JSON documents (written with\n"
     "LOCKWATCH_OPTIONS=json_path=... or lockwatch run --json) as the text the\n"
     "runtime prints on stderr, then one line with the counts; or writes them\n"
-    "as one HTML page.\n"
+    "as one HTML page. With --profile, prints instead the profile table of\n"
+    "each document (a run with profile=1): the locks that made threads wait\n"
+    "longest.\n"
     "\n"
     "  --suppressed   also print the reports a suppression rule matched\n"
     "  --html FILE    write one self-contained HTML page instead (summary, graph,\n"
     "                 scenarios, stacks with their source lines; '-': standard output)\n"
     "  --srcroot DIR  with --html: read relative source paths under DIR (default:\n"
     "                 the working directory)\n"
+    "  --profile      print the profile tables\n"
+    "  --top N        with --profile, the N locks most waited for (default 10)\n"
     "  -h, --help     print this help\n";
+
+/* lockwatch report --profile: the table of every document. Returns the exit status. */
+static int print_profiles(lwt_docs_t *d, long top) {
+  for (size_t i = 0; i < d->ndocs; i++) {
+    if (!lwt_get(d->docs[i].root, "profile", json_type_object)) {
+      lwt_error("%s: no profile in this document: the run was made without profile=1 (set "
+                "LOCKWATCH_OPTIONS=profile=1)", d->docs[i].path);
+      return LWT_EXIT_ERROR;
+    }
+  }
+  lwt_str_t out = LWT_STR_INIT;
+  for (size_t i = 0; i < d->ndocs; i++) {
+    json_object *root = d->docs[i].root;
+    size_t nprocs = lwt_len(lwt_get(root, "processes", json_type_array));
+    char whose[64];
+    if (nprocs > 1) snprintf(whose, sizeof whose, "%zu processes", nprocs);
+    else snprintf(whose, sizeof whose, "pid %lld", lwt_get_int(root, "pid", 0));
+    lwt_profile_table(&out, lwt_get(root, "profile", json_type_object), whose, top);
+  }
+  int status = lwt_write_output(NULL, out.p, out.n) == 0 ? LWT_EXIT_OK : LWT_EXIT_ERROR;
+  lwt_str_free(&out);
+  return status;
+}
 
 int lwt_cmd_report(int argc, char **argv) {
   static const struct option opts[] = {{"suppressed", no_argument, NULL, 's'},
                                        {"html", required_argument, NULL, 'H'},
                                        {"srcroot", required_argument, NULL, 'r'},
+                                       {"profile", no_argument, NULL, 'p'},
+                                       {"top", required_argument, NULL, 't'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
-  bool with_suppressed = false;
+  bool with_suppressed = false, profile = false;
   const char *html = NULL, *srcroot_arg = NULL;
+  long top = 10;
+  bool top_given = false;
   int c;
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -417,16 +449,29 @@ int lwt_cmd_report(int argc, char **argv) {
     if (c == 's') with_suppressed = true;
     else if (c == 'H') html = optarg;
     else if (c == 'r') srcroot_arg = optarg;
-    else return lwt_bad_option("report", c, argv);
+    else if (c == 'p') profile = true;
+    else if (c == 't') {
+      top_given = true;
+      if (!lwt_parse_long(optarg, 1, 1000000, &top))
+        return lwt_usage_error("report", "--top wants a number from 1 to 1000000, not '%s'",
+                               optarg);
+    } else return lwt_bad_option("report", c, argv);
   }
   if (srcroot_arg && !html) return lwt_usage_error("report", "--srcroot needs --html");
   if (srcroot_arg && !*srcroot_arg) return lwt_usage_error("report", "--srcroot is empty");
   if (html && !*html) return lwt_usage_error("report", "--html needs a file name");
+  if (html && profile) return lwt_usage_error("report", "--profile and --html go apart");
+  if (top_given && !profile) return lwt_usage_error("report", "--top needs --profile");
   if (optind >= argc) return lwt_usage_error("report", "no JSON file given");
   lwt_docs_t d = LWT_DOCS_INIT;
   if (lwt_docs_load_all(&d, argv + optind, argc - optind) != 0) {
     lwt_docs_free(&d);
     return LWT_EXIT_ERROR;
+  }
+  if (profile) {
+    int status = print_profiles(&d, top);
+    lwt_docs_free(&d);
+    return status;
   }
   if (html) {
     char *srcroot = srcroot_arg ? lwt_srcroot_normalize(srcroot_arg) : NULL;

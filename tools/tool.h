@@ -166,6 +166,23 @@ json_object *lwt_docs_merge(const lwt_docs_t *d, long long fallback_pid,
                             char *const *fallback_argv);
 
 /*
+ * profile.c: the profile sections of every document of d merged into one
+ * (docs/report-format.md "Profile"): the same lock in several documents
+ * (same program and type, and same name or creation site) is one entry, its
+ * counts added, its maxima kept, its call sites merged; totals added. NULL
+ * when no document has a profile. The caller owns the result. lockwatch run
+ * uses it for its merged document, and any merge of documents should.
+ */
+json_object *lwt_profile_merge(const lwt_docs_t *d);
+
+/*
+ * profile.c: the profile table of prof (a "profile" section) for whose
+ * ("pid 123", "3 processes"), its top locks at most, appended to out: the
+ * same text as the runtime's table at exit.
+ */
+void lwt_profile_table(lwt_str_t *out, json_object *prof, const char *whose, long top);
+
+/*
  * The document as text (pretty printed, with a final newline) into out.
  * Returns false if json-c could not format it.
  */
@@ -234,6 +251,8 @@ typedef struct lwt_gnode {
   size_t tag, last_tag; /* the tags of the first and the last report that named it */
   size_t nreports;      /* how many reports name it */
   bool red;             /* in a cycle */
+  bool profiled;        /* lockwatch graph --weight wait: the profile has it */
+  long long wait_ns, contended;
 } lwt_gnode_t;
 
 /* An order (solid) or a wait (dashed) between two locks, or a re-lock (a loop). */

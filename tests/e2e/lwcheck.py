@@ -539,6 +539,15 @@ def main(argv):
                     help="a value in the main JSON document: PATH is dotted keys and list "
                          "indexes (reports.0.edges.1.thread); VALUE is null, an integer or a "
                          "string; a PATH ending in .length is an array's length")
+    ap.add_argument("--expect-json-absent", action="append", default=[], metavar="PATH",
+                    help="the main JSON document has nothing at PATH")
+    ap.add_argument("--expect-json-near", action="append", default=[], metavar="PATH=VALUE~PCT",
+                    help="the integer at PATH in the main document is within PCT percent of "
+                         "VALUE ({out:KEY} is the program's stdout line KEY=VALUE)")
+    ap.add_argument("--expect-json-lines", action="append", default=[],
+                    metavar="PATH=FILE:MARKER",
+                    help="the innermost frame in the program's own code of the stack at PATH "
+                         "in the main document is at this line")
     ap.add_argument("--expect-other-docs", type=int, metavar="N",
                     help="number of JSON documents of other processes (forked children)")
     ap.add_argument("--expect-other-reports", action="append", default=[],
@@ -1012,6 +1021,26 @@ def run_and_check(args, cmd, tmp):
         spec = re.sub(r"\{out:([A-Za-z0-9_]+)\}", lambda m: stdout_value(stdout, m.group(1), fail),
                       sub_placeholders(spec, tmp, pid))
         check_json_value(main_doc, spec, fail)
+
+    for spec in args.expect_json_absent:
+        if json_at(main_doc, spec) is not None:
+            fail(f"JSON value {spec}: expected none, found {json_at(main_doc, spec)!r}")
+    for spec in args.expect_json_near:
+        spec = re.sub(r"\{out:([A-Za-z0-9_]+)\}", lambda m: stdout_value(stdout, m.group(1), fail),
+                      spec)
+        m = re.match(r"^([^=]+)=(\d+)~(\d+(?:\.\d+)?)$", spec)
+        if not m:
+            raise SystemExit(f"lwcheck: bad --expect-json-near {spec!r}: expected PATH=VALUE~PCT")
+        node, want, pct = json_at(main_doc, m.group(1)), int(m.group(2)), float(m.group(3))
+        if not isinstance(node, int) or abs(node - want) > want * pct / 100:
+            fail(f"JSON value {m.group(1)}: expected within {pct:g}% of {want}, found {node!r}")
+    for spec in args.expect_json_lines:
+        path, _, loc = spec.partition("=")
+        want = parse_locations(loc, args.source_root)
+        got = innermost(json_at(main_doc, path))
+        if got not in want:
+            fail(f"JSON stack {path}: innermost frame expected at {sorted(want.values())}, "
+                 f"found {got}")
 
     # ---- other processes
     if args.expect_other_docs is not None and len(other_docs) != args.expect_other_docs:

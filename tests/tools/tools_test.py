@@ -56,6 +56,7 @@ class Ctx:
         self.api = args.api
         self.noop = args.noop
         self.classprog = args.classprog
+        self.profile_prog = args.profile_prog
         self.src = args.source_dir
         self.build = args.build_dir
         self.cmake = args.cmake
@@ -1041,6 +1042,109 @@ def case_report_multi(ctx):
     expect(p.stdout == "lockwatch: 0 reports, 0 suppressed, from 1 process\n", "clean", p)
 
 
+def need_profile_prog(ctx):
+    if not ctx.profile_prog:
+        raise Skip("the profile scenario program was not built")
+
+
+def profiled_doc(ctx, name="prof.json", options="profile=1", rounds=8):
+    """Runs the profile scenario under the preload; returns (document path, its stderr)."""
+    doc = ctx.path(name)
+    env = clean_env()
+    env["LD_PRELOAD"] = ctx.preload
+    env["LOCKWATCH_OPTIONS"] = f"{options}:json_path={doc}"
+    p = run([ctx.profile_prog, "--rounds", str(rounds)], env=env)
+    expect_status(p, 0)
+    return doc, p.stderr
+
+
+def case_profile_report(ctx):
+    """lockwatch report --profile prints exactly the table the runtime printed."""
+    need_profile_prog(ctx)
+    doc, stderr = profiled_doc(ctx)
+    expect(stderr.startswith("lockwatch: profile of pid "), "the runtime's table on stderr")
+    p = run([ctx.lw, "report", "--profile", doc])
+    expect_status(p, 0)
+    if p.stdout != stderr:
+        import difflib
+        diff = "".join(difflib.unified_diff(stderr.splitlines(True), p.stdout.splitlines(True),
+                                            "runtime stderr", "lockwatch report --profile"))
+        raise Failure(f"lockwatch report --profile differs from the runtime's table:\n{diff}")
+    expect(re.search(r"^ +1 +33 +\d+ .* M\d+ hot_lock \(mutex\)$", p.stdout, re.M),
+           "hot_lock first, acquired 33 times (4 threads, 8 rounds, and main)", p)
+    p = run([ctx.lw, "report", "--profile", "--top", "1", doc])
+    expect_status(p, 0)
+    expect("the 1 lock that made threads wait longest" in p.stdout and
+           p.stdout.count(" M") == 1, "--top 1 shows one lock", p)
+    # the same table with a narrower top from the runtime itself
+    doc2, stderr2 = profiled_doc(ctx, "prof2.json", "profile=1:profile_top=3")
+    p = run([ctx.lw, "report", "--profile", "--top", "3", doc2])
+    expect(p.stdout == stderr2, "profile_top=3 and --top 3 give the same table", p)
+    # bad input: a document without a profile, a bad --top
+    plain, _ = profiled_doc(ctx, "plain.json", "profile=0")
+    p = run([ctx.lw, "report", "--profile", doc, plain])
+    expect_one_error_line(p, plain, "no profile", "profile=1", status=1)
+    p = run([ctx.lw, "report", "--profile", "--top", "0", doc])
+    expect_one_error_line(p, "--top", status=2)
+
+
+def case_profile_graph(ctx):
+    """lockwatch graph --weight wait shades the locks waited for, most waited darkest."""
+    need_profile_prog(ctx)
+    doc, _ = profiled_doc(ctx)
+    p = run([ctx.lw, "graph", "--weight", "wait", doc])
+    expect_status(p, 0)
+    nodes = re.findall(r'^\s*n\d+ \[label="([^"]*)"(.*)\];$', p.stdout, re.M)
+    expect(len(nodes) == 2, f"two locks made threads wait: {nodes}", p)
+    hot = [n for n in nodes if "\\nhot_lock\\n" in n[0]]
+    expect(len(hot) == 1 and 'fillcolor="/oranges9/9"' in hot[0][1] and
+           re.search(r"waited \d+\.\d{3} ms, \d+ contended", hot[0][0]),
+           "hot_lock is the darkest, with its wait", p)
+    other = [n for n in nodes if n is not hot[0]][0]
+    expect("created at scn_profile.c:" in other[0] and "/oranges9/9" not in other[1],
+           "the pool lock, lighter", p)
+    p = run([ctx.lw, "graph", doc])
+    expect_status(p, 0)
+    expect("oranges9" not in p.stdout and "waited" not in p.stdout, "no weight by default", p)
+    plain, _ = profiled_doc(ctx, "plain.json", "profile=0")
+    p = run([ctx.lw, "graph", "--weight", "wait", plain])
+    expect_one_error_line(p, plain, "no profile", status=1)
+    p = run([ctx.lw, "graph", "--weight", "heat", doc])
+    expect_one_error_line(p, "unknown weight 'heat'", status=2)
+
+
+def case_profile_merge(ctx):
+    """lockwatch run merges the profiles of its processes: the same lock adds up."""
+    need_profile_prog(ctx)
+    out = ctx.path("merged.json")
+    prog = ctx.profile_prog
+    p = lw_run(ctx, "--json", out, "--options", "profile=1", "--", "/bin/sh", "-c",
+               f"'{prog}' --rounds 5 && '{prog}' --rounds 4")
+    expect_status(p, 0)
+    doc = load_json(out)
+    prof = doc.get("profile")
+    expect(isinstance(prof, dict), "a merged profile")
+    hot = [l for l in prof["locks"] if l.get("name") == "hot_lock"]
+    expect(len(hot) == 1, f"one hot_lock entry: {hot}")
+    hot = hot[0]
+    expect(hot["acquisitions"] == (4 * 5 + 1) + (4 * 4 + 1) and hot["locks"] == 2 and len(hot["pids"]) == 2,
+           f"hot_lock of both processes added up: {hot['acquisitions']}, {hot['locks']}, "
+           f"{hot['pids']}")
+    tables = re.findall(r"^ +\d+ +\d+ +(\d+) +(\d+)\.(\d{3}) .* hot_lock \(mutex\)$", p.stderr,
+                        re.M)
+    expect(len(tables) == 2, f"two runtime tables on stderr: {tables}", p)
+    expect(hot["contended"] == sum(int(t[0]) for t in tables), "contended adds up", p)
+    want_us = sum(int(t[1]) * 1000 + int(t[2]) for t in tables)  # each table truncates to 1 us
+    expect(0 <= hot["wait_ns"] // 1000 - want_us <= 2, f"wait adds up: {hot['wait_ns']} ns, "
+           f"the tables {want_us} us", p)
+    expect(len(hot["wait_sites"]) == 1, f"one wait site, merged: {hot['wait_sites']}")
+    r = run([ctx.lw, "report", "--profile", out])
+    expect_status(r, 0)
+    expect(re.search(r"^lockwatch: profile of \d+ processes: ", r.stdout, re.M) and
+           re.search(r"M\d+ hot_lock \(mutex, 2 locks, 2 processes\)$", r.stdout, re.M),
+           "the merged table", r)
+
+
 def case_graph_dot(ctx):
     need_bank(ctx)
     doc = naive_doc(ctx)
@@ -1605,6 +1709,9 @@ CASES = {
     "cli": case_cli,
     "manpage": case_manpage,
     "malformed": case_malformed,
+    "profile.report": case_profile_report,
+    "profile.graph": case_profile_graph,
+    "profile.merge": case_profile_merge,
     "run.naive": case_run_naive,
     "run.ordered": case_run_ordered,
     "run.exitcode": case_run_exitcode,
@@ -1654,6 +1761,7 @@ def main():
     ap.add_argument("--api")
     ap.add_argument("--noop")
     ap.add_argument("--classprog")
+    ap.add_argument("--profile-prog")
     ap.add_argument("--source-dir", required=True)
     ap.add_argument("--build-dir", required=True)
     ap.add_argument("--cmake", default="cmake")

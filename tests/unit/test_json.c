@@ -454,7 +454,7 @@ START_TEST(test_report_json_document) {
   r->next = r2;
   static const char *const argv[] = {"prog", "--flag", "\xff", NULL};
   lw_run_info_t run = {4321, "/usr/bin/prog", argv,
-                       {10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 0, 21, 22, 23, 24}, NULL, 0, NULL};
+                       {10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 0, 21, 22, 23, 24}, NULL, 0, NULL, NULL};
   lw_buf_t b = LW_BUF_INIT;
   lw_report_format_json(&b, r, NULL, &run);
   ck_assert(!b.oom);
@@ -575,7 +575,7 @@ START_TEST(test_report_json_document) {
 END_TEST
 
 START_TEST(test_report_json_no_reports) {
-  lw_run_info_t run = {1, NULL, NULL, {0}, NULL, 0, NULL};
+  lw_run_info_t run = {1, NULL, NULL, {0}, NULL, 0, NULL, NULL};
   lw_buf_t b = LW_BUF_INIT;
   lw_report_format_json(&b, NULL, NULL, &run);
   json_object *doc = json_tokener_parse(lw_buf_str(&b));
