@@ -135,6 +135,7 @@ void lw_preload_thread_begin(uint32_t seq) {
 
 static int dump_pipe[2] = {-1, -1};
 static ino_t dump_pipe_ino; /* both ends of a pipe share an inode */
+static _Atomic int dumps_pending; /* asked for by the signal, not yet written */
 
 /* Is fd still our pipe? A program may close every fd and reuse the numbers. */
 static bool dump_fd_ours(int fd) {
@@ -147,7 +148,9 @@ static void dump_signal_handler(int sig) {
   (void)sig;
   int saved = errno;
   char c = 'd';
-  if (dump_fd_ours(dump_pipe[1]) && write(dump_pipe[1], &c, 1) < 0) { /* a dump is pending */
+  if (dump_fd_ours(dump_pipe[1])) {
+    if (write(dump_pipe[1], &c, 1) == 1) atomic_fetch_add(&dumps_pending, 1);
+    /* else the pipe is full: a dump is pending already */
   }
   errno = saved;
 }
@@ -159,8 +162,10 @@ static void *dump_thread(void *arg) {
   for (;;) {
     if (!dump_fd_ours(dump_pipe[0])) return NULL; /* the program took the fd: step aside */
     ssize_t r = read(dump_pipe[0], &c, 1);
-    if (r == 1) lw_core_dump("signal");
-    else if (r == 0 || (r < 0 && errno != EINTR)) return NULL;
+    if (r == 1) {
+      lw_core_dump("signal");
+      atomic_fetch_sub(&dumps_pending, 1);
+    } else if (r == 0 || (r < 0 && errno != EINTR)) return NULL;
   }
 }
 
@@ -275,10 +280,23 @@ int lw_quick_exit_status;
  * Registered first, so run last of the at_quick_exit handlers (which may lock
  * and make reports): the end of a run that leaves by quick_exit.
  */
+/*
+ * A dump asked for just before the end (a signal, then exit) is still
+ * written: the end waits for the dump thread, 5 s at most.
+ */
+static void wait_for_dumps(void) {
+  for (int ms = 0; ms < 5000 && atomic_load(&dumps_pending) > 0 && dump_fd_ours(dump_pipe[0]);
+       ms++) {
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
+}
+
 static void quick_exit_handler(void) {
   if (!lw_active || getpid() != lw_preload_pid) return;
   lw_tls_guard++;
   lw_active = 0;
+  wait_for_dumps();
   int result = lw_core_finish(lw_quick_exit_status, true);
   if (result != lw_quick_exit_status) _exit(result); /* quick_exit flushes nothing either */
   lw_tls_guard--;
@@ -289,6 +307,7 @@ static void on_exit_handler(int status, void *arg) {
   if (!lw_active) return;
   lw_tls_guard++;
   lw_active = 0; /* from now on every wrapper passes straight through */
+  wait_for_dumps();
   int result = lw_core_finish(status, true);
   if (result != status) {
     fflush(NULL);

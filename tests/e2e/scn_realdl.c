@@ -38,7 +38,8 @@
  *               locks dump_beta and returns holding it.
  *   dump-signal main locks dump_alpha and dump_beta, raises SIGUSR2 (run it
  *               with dump_signal=SIGUSR2: natively the signal kills it),
- *               waits 200 ms, unlocks them. Prints "dump-signal done".
+ *               waits 500 ms, unlocks them. Prints "dump-signal done".
+ *   dump-signal-exit  main locks dump_alpha, raises SIGUSR2 and returns at once.
  *
  * Prints "starting" first and "no deadlock" when the threads of a deadlock
  * mode (or its twin) all finish. Exit status 0; 99 if a call fails.
@@ -402,10 +403,15 @@ int main(int argc, char **argv)
         pthread_mutex_lock(&dump_alpha);
         pthread_mutex_lock(&dump_beta);
         raise(SIGUSR2);
-        sleep_ms(200);
+        sleep_ms(500);
         pthread_mutex_unlock(&dump_beta);
         pthread_mutex_unlock(&dump_alpha);
         printf("dump-signal done\n");
+    } else if (strcmp(mode, "dump-signal-exit") == 0) {
+        pthread_mutex_lock(&dump_alpha);
+        raise(SIGUSR2);
+        printf("dump-signal-exit done\n");
+        return 0; /* at once, holding it: the dump is still written */
     } else {
         fprintf(stderr, "scn_realdl: unknown mode %s\n", mode);
         return 2;
