@@ -7,12 +7,22 @@
 #ifndef LW_STACK_H
 #define LW_STACK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "depot.h"
 
 /* Calls backtrace once so that its first real use does not load libgcc_s. */
 void lw_stack_warm_up(void);
+
+/*
+ * Captures stacks with libunwind (libunwind.so.8) from now on, if it can be
+ * loaded; returns whether it is used. Call once, before threads capture.
+ */
+bool lw_stack_use_libunwind(void);
+
+/* "libunwind" or "glibc": what captures stacks. */
+const char *lw_stack_unwinder(void);
 
 /* Frames whose address lies in [lo, hi) are lockwatch's own. */
 void lw_stack_set_self(uintptr_t lo, uintptr_t hi);

@@ -18,14 +18,16 @@
 __thread struct lw_tls lw_tls __attribute__((tls_model("initial-exec")));
 _Thread_local int lw_uthash_oom;
 
-struct lw_pub_edge {
-  struct {
-    uint64_t from, to;
-    uint64_t pair;
-  } key;
-  uint8_t gated;     /* the edge's gate set was not empty when this thread last saw it */
+/*
+ * An order this thread published: a slot of its table (open addressing,
+ * linear probing, at most half full; to == 0 marks an empty slot, as no
+ * live lock has id 0). 32 bytes, no allocation per order.
+ */
+struct lw_pub_slot {
+  uint64_t from, to;
   uint64_t gate_sig; /* the gate candidates this thread last narrowed it with (a hash) */
-  UT_hash_handle hh;
+  uint32_t pair;
+  uint32_t gated; /* the edge's gate set was not empty when this thread last saw it */
 };
 
 static lw_ilock_t threads_lock = LW_ILOCK_INIT;
@@ -94,11 +96,9 @@ lw_thread_t *lw_thread_create(uint32_t seq) {
 
 /* Empties the order caches: the published edges and the chain cache. */
 static void forget_orders(lw_thread_t *t) {
-  struct lw_pub_edge *e, *tmp;
-  HASH_ITER(hh, t->edges, e, tmp) {
-    HASH_DEL(t->edges, e);
-    lw_free(e, sizeof *e);
-  }
+  if (t->pub) lw_free(t->pub, (size_t)(t->pub_mask + 1) * sizeof *t->pub);
+  t->pub = NULL;
+  t->pub_mask = t->pub_count = 0;
   lw_u64map_clear(&t->chains);
   memset(t->chain_front, 0, sizeof t->chain_front);
 }
@@ -201,21 +201,44 @@ uint32_t lw_thread_seq_of_tid(pid_t tid) {
 }
 
 void lw_thread_trim_orders(lw_thread_t *t) {
-  uint64_t size = t->chains.count + HASH_COUNT(t->edges);
+  uint64_t size = t->chains.count + t->pub_count;
   uint64_t retired = lw_registry_retired();
   if (size < 1024 || (retired - t->flush_mark) * 2 < size) return;
   forget_orders(t);
   t->flush_mark = retired;
 }
 
-static struct lw_pub_edge *find_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair) {
-  struct lw_pub_edge probe, *found;
-  memset(&probe, 0, sizeof probe);
-  probe.key.from = from;
-  probe.key.to = to;
-  probe.key.pair = pair;
-  HASH_FIND(hh, t->edges, &probe.key, sizeof probe.key, found);
-  return found;
+static inline uint32_t pub_hash(uint64_t from, uint64_t to, unsigned pair) {
+  return (uint32_t)(lw_u64_mix(from * 0x9e3779b97f4a7c15ULL ^ (to << 2 | pair)) >> 32);
+}
+
+/* The slot of (from, to, pair): where it is, or the empty slot where it would go. */
+static struct lw_pub_slot *pub_slot(const lw_thread_t *t, uint64_t from, uint64_t to,
+                                    unsigned pair) {
+  for (uint32_t i = pub_hash(from, to, pair) & t->pub_mask;; i = (i + 1) & t->pub_mask) {
+    struct lw_pub_slot *s = &t->pub[i];
+    if (!s->to || (s->to == to && s->from == from && s->pair == pair)) return s;
+  }
+}
+
+static struct lw_pub_slot *find_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair) {
+  if (!t->pub) return NULL;
+  struct lw_pub_slot *s = pub_slot(t, from, to, pair);
+  return s->to ? s : NULL;
+}
+
+/* Doubles t's table (or makes it); false if memory ran out. */
+static bool pub_grow(lw_thread_t *t) {
+  uint32_t cap = t->pub ? (t->pub_mask + 1) * 2 : 256;
+  struct lw_pub_slot *n = lw_alloc((size_t)cap * sizeof *n), *old = t->pub;
+  if (!n) return false;
+  uint32_t old_cap = old ? t->pub_mask + 1 : 0;
+  t->pub = n;
+  t->pub_mask = cap - 1;
+  for (uint32_t i = 0; i < old_cap; i++)
+    if (old[i].to) *pub_slot(t, old[i].from, old[i].to, old[i].pair) = old[i];
+  if (old) lw_free(old, (size_t)old_cap * sizeof *old);
+  return true;
 }
 
 bool lw_thread_has_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair) {
@@ -224,9 +247,9 @@ bool lw_thread_has_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pai
 
 int lw_thread_edge_gated(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair,
                          uint64_t *gate_sig) {
-  struct lw_pub_edge *e = find_edge(t, from, to, pair);
+  struct lw_pub_slot *e = find_edge(t, from, to, pair);
   if (e && gate_sig) *gate_sig = e->gate_sig;
-  return e ? e->gated : -1;
+  return e ? (int)e->gated : -1;
 }
 
 void lw_thread_add_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair) {
@@ -235,21 +258,16 @@ void lw_thread_add_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pai
 
 void lw_thread_put_edge(lw_thread_t *t, uint64_t from, uint64_t to, unsigned pair, bool gated,
                         uint64_t gate_sig) {
-  struct lw_pub_edge *e = find_edge(t, from, to, pair);
-  if (e) {
-    e->gated = gated;
-    e->gate_sig = gate_sig;
-    return;
+  if (!to) return; /* never a live lock's id */
+  struct lw_pub_slot *s = find_edge(t, from, to, pair);
+  if (!s) {
+    if ((t->pub_count + 1) * 2 > (t->pub ? t->pub_mask + 1 : 0) && !pub_grow(t)) return;
+    s = pub_slot(t, from, to, pair);
+    *s = (struct lw_pub_slot){from, to, 0, pair, 0};
+    t->pub_count++;
   }
-  if (!(e = lw_alloc(sizeof *e))) return;
-  e->key.from = from;
-  e->key.to = to;
-  e->key.pair = pair;
-  e->gated = gated;
-  e->gate_sig = gate_sig;
-  lw_uthash_oom = 0;
-  HASH_ADD(hh, t->edges, key, sizeof e->key, e);
-  if (lw_uthash_oom) lw_free(e, sizeof *e);
+  s->gated = gated;
+  s->gate_sig = gate_sig;
 }
 
 /* ---- happens-before by create and join -------------------------------------- */
@@ -348,8 +366,7 @@ void lw_thread_stats(uint64_t *threads, uint64_t *acquisitions, uint64_t *fast_h
     b += sizeof *t + (uint64_t)t->cap_held * sizeof *t->held;
     if (t->lcache != t->lcache0) b += (uint64_t)(t->lcache_mask + 1) * sizeof *t->lcache;
     b += lw_u64map_bytes(&t->chains) + lw_u64map_bytes(&t->sites) + lw_u64map_bytes(&t->conds);
-    b += (uint64_t)HASH_COUNT(t->edges) * sizeof(struct lw_pub_edge);
-    if (t->edges) b += (uint64_t)t->edges->hh.tbl->num_buckets * sizeof(UT_hash_bucket);
+    if (t->pub) b += (uint64_t)(t->pub_mask + 1) * sizeof *t->pub;
     if (!t->live) continue;
     acq += t->acquisitions;
     fast += t->fast_hits;

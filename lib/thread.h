@@ -55,7 +55,7 @@ typedef struct lw_held {
 #define LW_HELD_SAMPLED 0x80000000u
 #define LW_HELD_COUNT(h) ((h)->count & ~LW_HELD_SAMPLED)
 
-struct lw_pub_edge; /* uthash entry, thread.c */
+struct lw_pub_slot; /* an order this thread published, thread.c */
 
 /* The fast path's caches: lock address -> record, and call site -> stack. */
 #define LW_LCACHE_SIZE 64
@@ -105,7 +105,8 @@ typedef struct lw_thread {
   lw_u64map_t chains;        /* acquisition keys already validated */
   lw_u64map_t sites;         /* return address -> depot id of the stack there */
   lw_u64map_t conds;         /* (condvar, mutex id) pairs already checked */
-  struct lw_pub_edge *edges; /* orders published by this thread */
+  struct lw_pub_slot *pub; /* orders published by this thread: open addressing, inline */
+  uint32_t pub_mask, pub_count;
   uint64_t flush_mark;       /* lw_registry_retired() when the order caches were last emptied */
   struct lw_thread *next_all, *next_free;
   bool live;

@@ -383,6 +383,7 @@ __attribute__((constructor)) static void lockwatch_init(void) {
   Dl_info self = {0};
   if (dladdr((void *)lockwatch_init, &self) && self.dli_fbase)
     dl_iterate_phdr(find_self, self.dli_fbase);
+  if (lw_opt.unwinder == 0) (void)lw_stack_use_libunwind();
   lw_stack_warm_up();
   lw_core_init();
   lw_core_set_state_fn(LW_TYPE_MUTEX, lw_mutex_state);
