@@ -162,22 +162,19 @@ void lw__deadlock_action(void) {
   }
 }
 
+/* A place in released memory where a lock may start: its identity ends, if it has one. */
+static void released_lock(void *arg, uintptr_t addr) {
+  uint64_t id;
+  (void)arg;
+  if (lw_registry_find(addr, &id)) retire(addr);
+}
+
 void lw_memory_released(lw_thread_t *t, uintptr_t p, size_t n) {
   (void)t;
   uintptr_t end = p + n < p ? UINTPTR_MAX : p + n;
   lw_registry_forget_pending(p, end);
-  uintptr_t page = (uintptr_t)1 << LW_PAGE_SHIFT;
-  for (uintptr_t pg = p & ~(page - 1); pg < end; pg += page) {
-    uintptr_t lo = pg > p ? pg : p;
-    uintptr_t hi = pg + page < end ? pg + page : end;
-    uintptr_t found[LW_PAGE_GRANULES * 2];
-    uint32_t n = lw_pages_find(lo, hi, found);
-    for (uint32_t i = 0; i < n; i++) {
-      uint64_t id;
-      if (lw_registry_find(found[i], &id)) retire(found[i]);
-    }
-    if (pg + page < pg) break;
-  }
+  /* only the populated parts of the range are visited, whatever its length */
+  lw_pages_scan(p, end, released_lock, NULL);
 }
 
 void lw_lock_destroyed(lw_thread_t *t, uintptr_t addr) {
