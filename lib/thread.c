@@ -69,6 +69,7 @@ lw_thread_t *lw_thread_create(uint32_t seq) {
       lw_u64map_init(&t->chains, false);
       lw_u64map_init(&t->sites, true);
       lw_u64map_init(&t->conds, false);
+      lw_u64map_init(&t->classes, true);
       t->next_all = all_threads;
       all_threads = t;
     }
@@ -105,6 +106,7 @@ static void clear_caches(lw_thread_t *t) {
   forget_orders(t);
   lw_u64map_clear(&t->sites);
   lw_u64map_clear(&t->conds);
+  lw_u64map_clear(&t->classes);
 }
 
 struct lw_old_held {
@@ -184,6 +186,15 @@ bool lw_thread_reserve_held(lw_thread_t *t) {
 void lw_threads_lock(void) { lw_ilock_acquire(&threads_lock); }
 void lw_threads_unlock(void) { lw_ilock_release(&threads_lock); }
 lw_thread_t *lw_threads_first(void) { return all_threads; }
+
+uint64_t lw_thread_dead_pending(void) {
+  uint64_t n = 0;
+  lw_ilock_acquire(&threads_lock);
+  for (lw_thread_t *t = all_threads; t; t = t->next_all)
+    if (t->live) n += __atomic_load_n(&t->ndead, __ATOMIC_RELAXED);
+  lw_ilock_release(&threads_lock);
+  return n;
+}
 
 uint32_t lw_thread_seq_of_tid(pid_t tid) {
   uint32_t seq = LW_NO_SEQ;
@@ -341,7 +352,8 @@ void lw_thread_stats(uint64_t *threads, uint64_t *acquisitions, uint64_t *fast_h
   for (lw_thread_t *t = all_threads; t; t = t->next_all) {
     b += sizeof *t + (uint64_t)t->cap_held * sizeof *t->held;
     if (t->lcache != t->lcache0) b += (uint64_t)(t->lcache_mask + 1) * sizeof *t->lcache;
-    b += lw_u64map_bytes(&t->chains) + lw_u64map_bytes(&t->sites) + lw_u64map_bytes(&t->conds);
+    b += lw_u64map_bytes(&t->chains) + lw_u64map_bytes(&t->sites) + lw_u64map_bytes(&t->conds) +
+         lw_u64map_bytes(&t->classes);
     b += (uint64_t)HASH_COUNT(t->edges) * sizeof(struct lw_pub_edge);
     if (t->edges) b += (uint64_t)t->edges->hh.tbl->num_buckets * sizeof(UT_hash_bucket);
     if (!t->live) continue;
