@@ -76,7 +76,7 @@ fi
 [ -f "$preload" ] || die "no preload library at $preload"
 case "$preload" in /*) ;; *) preload="$PWD/$preload" ;; esac
 
-progs="lock_pair nested3 contended many_locks graph held"
+progs="lock_pair nested3 contended many_locks graph held churn munmap"
 bin="$build/bench-run/gcc"
 tsan_bin="$build/bench-run/tsan"
 mkdir -p "$bin"
@@ -131,6 +131,10 @@ workloads=(
   "held/1000|held -n 1000 -r 5||ns_per_lock|ns/lock"
   "held/10000|held -n 10000 -r 5||ns_per_lock|ns/lock"
   "held/100000|held -n 100000 -r 5||ns_per_lock|ns/lock"
+  "churn/1t|churn -t 1 -n 2000000|churn -t 1 -n 20000|ns_per_op|ns/round"
+  "churn/2t|churn -t 2 -n 1000000|churn -t 2 -n 10000|ns_per_op|ns/round"
+  "churn/zeroed|churn -z -t 1 -n 2000000||ns_per_op|ns/round"
+  "munmap|munmap -r 21||ns_per_op|ns"
 )
 
 # Multiplies the -n value of a command line by $scale (at least 1).
@@ -182,6 +186,7 @@ run_one() {
     helgrind) valgrind --tool=helgrind -q "$bin/$prog" "$@" >"$out" 2>"$err" || rc=$? ;;
   esac
   line=$(grep -m1 '^bench=' "$out" || true)
+  [ "$prog" = munmap ] && printf '%s\n' "$line" >"$work/munmap.$tool"
   if [ "$rc" != 0 ] || [ -z "$line" ]; then
     echo "run.sh: $name under $tool failed (exit status $rc):" >&2
     sed 's/^/    /' "$err" | head -20 >&2
@@ -315,6 +320,7 @@ for name in "${names[@]}"; do
     nested3) target="<= 2x"; res=$(verdict 'r <= 2' "$r"); rn=$r ;;
     contended/*) target="<= 1.2x"; res=$(verdict 'r <= 1.2' "$r") ;;
     many_locks) target="<= 2x"; res=$(verdict 'r <= 2' "$r") ;;
+    churn/*) target="< 40 ns added"; res=$(verdict 'v < 40' "" "$(awk -v a="$l" -v b="$n" 'BEGIN { print a - b }')") ;;
     *) target="(see below)"; res="" ;;
   esac
   [ "$r" = "-" ] && res="-"
@@ -374,6 +380,16 @@ if [ -n "${vals[held/1000,lockwatch]:-}" ] && [ -n "${vals[held/100000,lockwatch
   res=$(verdict 'v <= 2' "" "$fl")
   drows+=("| held: ns per lock with 100,000 held / with 1,000 held | - | $(fmt "$b") / $(fmt "$a") | $fl | <= 2 (flat) | $res |")
   derived+=("{\"name\": \"held flatness\", \"unit\": \"ratio\", \"lockwatch\": $fl, \"target\": \"<= 2\", \"result\": \"$res\"}")
+fi
+# munmap of 1 TiB against 1 GiB, each holding one lock: the cost follows the locks, not the length.
+if [ -n "${vals[munmap,lockwatch]:-}" ]; then
+  m=$(sed -n 's/.*ratio=\([0-9.]*\).*/\1/p' "$work/munmap.lockwatch" 2>/dev/null || true)
+  mn=$(sed -n 's/.*ratio=\([0-9.]*\).*/\1/p' "$work/munmap.native" 2>/dev/null || true)
+  if [ -n "$m" ]; then
+    res=$(verdict 'v <= 2' "" "$m")
+    drows+=("| munmap: 1 TiB / 1 GiB, one lock in each (last run) | ${mn:--} | $m | - | <= 2 | $res |")
+    derived+=("{\"name\": \"munmap 1 TiB / 1 GiB\", \"unit\": \"ratio\", \"native\": ${mn:-null}, \"lockwatch\": $m, \"target\": \"<= 2\", \"result\": \"$res\"}")
+  fi
 fi
 # lockwatch.h's calls in a program run without lockwatch: one cached pointer check each.
 if [ -z "$only" ] || echo "api_noop" | grep -Eq -- "$only"; then

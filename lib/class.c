@@ -116,7 +116,8 @@ static lw_class_t *class_get(uint64_t key, unsigned how, unsigned type, unsigned
   return c;
 }
 
-lw_class_t *lw_class_of(uintptr_t addr, unsigned type, unsigned kind, uint32_t stack, bool at_init) {
+lw_class_t *lw_class_of(lw_u64map_t *cache, uintptr_t addr, unsigned type, unsigned kind,
+                        uint32_t stack, bool at_init) {
   const char *path;
   uintptr_t off;
   lw_class_t *c = NULL;
@@ -139,6 +140,8 @@ lw_class_t *lw_class_of(uintptr_t addr, unsigned type, unsigned kind, uint32_t s
     unsigned how = at_init ? LW_CLASS_INIT : LW_CLASS_FIRST_USE;
     uint64_t memo = lw_u64_mix(((uint64_t)stack << 2 | how) + 1) | 1;
     uint64_t num = 0;
+    /* classes live until exit: a thread keeps the pointers it was given */
+    if (cache && lw_u64map_get(cache, memo, &num)) return (lw_class_t *)(uintptr_t)num;
     lw_ilock_acquire(&class_lock);
     if (lw_u64map_get(&by_stack, memo, &num) && num) c = by_number[num - 1];
     lw_ilock_release(&class_lock);
@@ -153,9 +156,9 @@ lw_class_t *lw_class_of(uintptr_t addr, unsigned type, unsigned kind, uint32_t s
     c = class_get(key, how, type, kind, stack, 0);
     if (c) lw_u64map_put(&by_stack, memo, c->node.id);
     lw_ilock_release(&class_lock);
+  found:
+    if (c && cache) lw_u64map_put(cache, memo, (uint64_t)(uintptr_t)c);
   }
-found:
-  if (c) atomic_fetch_add_explicit(&c->instances, 1, memory_order_relaxed);
   return c;
 }
 

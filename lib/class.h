@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "graph.h"
+#include "u64map.h"
 
 enum lw_class_how { LW_CLASS_STATIC = 0, LW_CLASS_INIT, LW_CLASS_FIRST_USE };
 
@@ -41,9 +42,13 @@ typedef struct lw_class {
 /*
  * Returns the class of a new lock at addr, of this type and kind, made at
  * depot stack `stack` (initialised there if at_init, else first acquired
- * there). NULL when memory is exhausted. Takes the class table's own lock.
+ * there). NULL when memory is exhausted. Takes the class table's own lock,
+ * unless the calling thread's cache (may be NULL) already has the answer
+ * for this stack. Counting the lock among the class's instances is the
+ * caller's (the registry does it when it makes the record).
  */
-lw_class_t *lw_class_of(uintptr_t addr, unsigned type, unsigned kind, uint32_t stack, bool at_init);
+lw_class_t *lw_class_of(lw_u64map_t *cache, uintptr_t addr, unsigned type, unsigned kind,
+                        uint32_t stack, bool at_init);
 
 /* The name of the main program's module in class keys (set once at start-up). */
 void lw_class_set_program(const char *path);

@@ -37,6 +37,7 @@ static uint64_t graph_ns; /* time spent adding edges and searching cycles; under
 #define LW_GATE_CANDIDATES 8
 static void release_witness(lw_witness_t *w);
 static void after_report(void);
+static void bury_dead(lw_thread_t *t);
 static lw_u64map_t seen_cycles; /* signatures of reported cycles; under graph.lock */
 static _Atomic int finished;
 const char *lw_core_caveat;
@@ -93,6 +94,7 @@ void lw_core_thread_joined(lw_thread_t *t, uintptr_t handle) { lw_thread_hb_join
 
 void lw_core_thread_exit(lw_thread_t *t) {
   lw__sem_purge(t);
+  bury_dead(t);
   if (t->nheld) lw__report_exit_holding(t);
   if (lw_profile_on) lw_profile_fold_thread(t, true);
   lw_held_clear(t);
@@ -102,31 +104,56 @@ void lw_core_thread_exit(lw_thread_t *t) {
 
 /* ---- identity ------------------------------------------------------------ */
 
+/* Buries the records t ended and kept for a batch (their nodes leave the graph first). */
+static void bury_dead(lw_thread_t *t) {
+  uint32_t n = t->ndead;
+  if (!n) return;
+  lw_ilock_acquire(&graph.lock);
+  for (uint32_t i = 0; i < n; i++) lw_graph_remove_node(&graph, &t->dead[i]->node);
+  lw_ilock_release(&graph.lock);
+  lw_registry_bury(t->dead, t->dead_addr, n);
+  t->ndead = 0;
+}
+
 /*
  * Ends the identity of the lock at addr, if it has one. For a semaphore,
  * signal says why: it showed signalling use (the reports held for it are
  * dropped) or its life ended as a lock (they may be made now).
+ *
+ * Ending takes no lock (lw_registry_kill). A lock that took part in no
+ * order (no node in the graph) and is no semaphore has nothing more to
+ * undo now: its record waits in the thread's batch, buried LW_DEAD_BATCH
+ * at a time, so a short-lived lock costs one registry lock, at its birth.
  */
-void lw__retire(uintptr_t addr, bool signal) {
-  lw_lock_t *rec = lw_registry_unlink(addr);
-  if (!rec) return;
-  lw_report_t *ready = NULL;
-  if (lw_profile_on) { /* this thread's own count of it, before the identity ends */
-    lw_thread_t *t = lw_tls_self;
-    if (t) lw_profile_fold_entry(&t->lcache[lw_lcache_index(addr, t->lcache_mask)], true);
+/* lw__retire of the record rec found for addr with identity id. */
+static void retire_found(lw_lock_t *rec, uint64_t id, uintptr_t addr, bool signal) {
+  lw_thread_t *t = lw_tls_self;
+  /* profile=1: this thread's own count of it, while the identity lives */
+  if (lw_profile_on && t) lw_profile_fold_entry(&t->lcache[lw_lcache_index(addr, t->lcache_mask)], true);
+  if (!lw_registry_kill(rec, id)) return;
+  if (lw_profile_on) lw_profile_retire(rec, id, addr); /* its counts join its creation site's */
+  if (t && rec->type != LW_TYPE_SEM && !__atomic_load_n(&rec->node.ord, __ATOMIC_RELAXED)) {
+    t->dead[t->ndead] = rec;
+    t->dead_addr[t->ndead] = addr;
+    if (++t->ndead == LW_DEAD_BATCH) bury_dead(t);
+    return;
   }
+  lw_report_t *ready = NULL;
   lw_ilock_acquire(&graph.lock);
-  uint64_t id = atomic_load_explicit(&rec->id, memory_order_relaxed);
-  atomic_store_explicit(&rec->id, 0, memory_order_release);
-  lw_graph_remove_node(&graph, &rec->node);
   /* under the graph lock, so no cycle through it can be held after this */
+  lw_graph_remove_node(&graph, &rec->node);
   if (rec->type == LW_TYPE_SEM) /* taken by one thread only, it was in no deadlock */
     ready = lw__sem_settle(id, signal || atomic_load_explicit(&rec->users, memory_order_relaxed) !=
                                                 LW_USERS_SHARED);
   lw_ilock_release(&graph.lock);
-  if (lw_profile_on) lw_profile_retire(rec, id, addr);
-  lw_registry_recycle(rec);
+  lw_registry_bury(&rec, &addr, 1);
   lw__sem_submit(ready);
+}
+
+void lw__retire(uintptr_t addr, bool signal) {
+  uint64_t id;
+  lw_lock_t *rec = lw_registry_find(addr, &id);
+  if (rec) retire_found(rec, id, addr, signal);
 }
 
 static void retire(uintptr_t addr) { lw__retire(addr, false); }
@@ -140,8 +167,8 @@ uint32_t lw__site_stack(lw_thread_t *t, uintptr_t pc) {
 }
 
 /* The class of a lock being created at depot stack `stack` (NULL with classes=0). */
-static lw_class_t *class_for(uintptr_t addr, unsigned type, unsigned kind, uint32_t stack,
-                             bool at_init) {
+static lw_class_t *class_for(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kind,
+                             uint32_t stack, bool at_init) {
   /*
    * Semaphores stay out of the class graph: whether one is a lock is known
    * only per instance, and may change after its orders were taken (a class
@@ -149,15 +176,31 @@ static lw_class_t *class_for(uintptr_t addr, unsigned type, unsigned kind, uint3
    * C call site.
    */
   if (type == LW_TYPE_SEM) return NULL;
-  return lw_opt.classes ? lw_class_of(addr, type, kind, stack, at_init) : NULL;
+  return lw_opt.classes ? lw_class_of(&t->classes, addr, type, kind, stack, at_init) : NULL;
+}
+
+/* The thread's cached record of the lock at addr (validated), or NULL. */
+static lw_lock_t *cached_record(const lw_thread_t *t, uintptr_t addr, uint64_t *id) {
+  const lw_lcache_t *c = &t->lcache[lw_lcache_index(addr, t->lcache_mask)];
+  if (c->addr != addr || !c->rec || atomic_load_explicit(&c->rec->id, memory_order_acquire) != c->id)
+    return NULL;
+  *id = c->id;
+  return c->rec;
 }
 
 void lw_lock_created(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kind, uintptr_t pc) {
   uint64_t id;
   if (addr < 4096) return;
-  retire(addr);
+  lw_lock_t *rec = lw_registry_find(addr, &id);
+  if (rec) retire_found(rec, id, addr, false);
   uint32_t stack = lw__site_stack(t, pc ? pc : 1);
-  (void)lw_registry_get_in(addr, type, kind, stack, class_for(addr, type, kind, stack, true), &id);
+  rec = lw_registry_make(addr, type, kind, stack, class_for(t, addr, type, kind, stack, true), &id);
+  /* its first acquisition, most often by this thread, finds it without a lookup */
+  if (rec) {
+    lw_lcache_t *c = &t->lcache[lw_lcache_index(addr, t->lcache_mask)];
+    if (lw_profile_on) lw_profile_fold_entry(c, true); /* the counts of the entry it replaces */
+    *c = (lw_lcache_t){addr, rec, id, 0, 0, 0, 0, (uint8_t)type};
+  }
 }
 
 void lw_lock_destroy_check(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
@@ -184,27 +227,26 @@ void lw__deadlock_action(void) {
   }
 }
 
+/* A place in released memory where a lock may start: its identity ends, if it has one. */
+static void released_lock(void *arg, uintptr_t addr) {
+  uint64_t id;
+  (void)arg;
+  if (lw_registry_find(addr, &id)) retire(addr);
+}
+
 void lw_memory_released(lw_thread_t *t, uintptr_t p, size_t n) {
   (void)t;
   uintptr_t end = p + n < p ? UINTPTR_MAX : p + n;
   lw_registry_forget_pending(p, end);
-  uintptr_t page = (uintptr_t)1 << LW_PAGE_SHIFT;
-  for (uintptr_t pg = p & ~(page - 1); pg < end; pg += page) {
-    uintptr_t lo = pg > p ? pg : p;
-    uintptr_t hi = pg + page < end ? pg + page : end;
-    uintptr_t found[LW_PAGE_GRANULES * 2];
-    uint32_t n = lw_pages_find(lo, hi, found);
-    for (uint32_t i = 0; i < n; i++) {
-      uint64_t id;
-      if (lw_registry_find(found[i], &id)) retire(found[i]);
-    }
-    if (pg + page < pg) break;
-  }
+  /* only the populated parts of the range are visited, whatever its length */
+  lw_pages_scan(p, end, released_lock, NULL);
 }
 
 void lw_lock_destroyed(lw_thread_t *t, uintptr_t addr) {
-  (void)t;
-  retire(addr);
+  uint64_t id;
+  lw_lock_t *rec = cached_record(t, addr, &id);
+  if (rec) retire_found(rec, id, addr, false);
+  else retire(addr);
 }
 
 /* ---- orders -------------------------------------------------------------- */
@@ -710,12 +752,13 @@ lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, lw_kind
   if (addr < 4096) return NULL; /* not a lock: the real call will fail or fault, untracked */
   lw_lock_t *rec = lw_registry_find(addr, id);
   if (rec && rec->type == type) return rec;
+  if (lw_stack_owns(addr)) return NULL; /* the unwinder's own (its thread-exit clean-up locks) */
   /* a semaphore is a lock only from its sem_init or sem_open (never made here) */
   if (type == LW_TYPE_SEM) return NULL;
   if (rec) retire(addr); /* memory reused for another kind of lock */
   unsigned k = kind ? kind(addr) : 0;
   uint32_t stack = lw__site_stack(t, pc);
-  return lw_registry_get_in(addr, type, k, stack, class_for(addr, type, k, stack, false), id);
+  return lw_registry_get_in(addr, type, k, stack, class_for(t, addr, type, k, stack, false), id);
 }
 
 void lw__tick(lw_thread_t *t, lw_acq_t *a) {
@@ -965,6 +1008,7 @@ void lw_core_stats(lw_stats_t *s) {
   uint32_t ns;
   memset(s, 0, sizeof *s);
   lw_registry_stats(&s->locks, &s->locks_created, &reg_bytes);
+  s->locks -= lw_thread_dead_pending(); /* ended, not yet buried */
   lw_ilock_acquire(&graph.lock);
   s->edges = graph.nedges;
   s->cycle_searches = graph.searches;

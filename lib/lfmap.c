@@ -126,5 +126,20 @@ uintptr_t lw_lfmap_remove(lw_lfmap_t *m, uintptr_t key) {
   uintptr_t v = atomic_load_explicit(&s->val, memory_order_relaxed);
   atomic_store_explicit(&s->key, LW_LFMAP_TOMB, memory_order_release);
   m->live--;
+  /*
+   * When the next slot is empty, no probe goes past this one: it and the
+   * tombstones just before it become empty again, so that churn at a few
+   * addresses does not lengthen every search until the next rebuild. A
+   * reader passing there looks for a key that is not further on anyway.
+   */
+  struct lw_lfmap_table *t = atomic_load_explicit(&m->current, memory_order_relaxed);
+  uint32_t i = (uint32_t)(s - t->slots);
+  if (atomic_load_explicit(&t->slots[(i + 1) & t->mask].key, memory_order_relaxed) == 0) {
+    while (atomic_load_explicit(&t->slots[i].key, memory_order_relaxed) == LW_LFMAP_TOMB) {
+      atomic_store_explicit(&t->slots[i].key, 0, memory_order_release);
+      t->used--;
+      i = (i - 1) & t->mask;
+    }
+  }
   return v;
 }

@@ -7,6 +7,8 @@
  */
 #include "registry.h"
 
+#include "class.h"
+
 #include "alloc.h"
 #include "lfmap.h"
 #include "pages.h"
@@ -58,6 +60,7 @@ bool lw_registry_annotate(uintptr_t addr, unsigned what, const char *name, int32
   bool ok = true;
   lw_ilock_acquire(&reg_lock);
   lw_lock_t *rec = (lw_lock_t *)lw_lfmap_get(&table, addr);
+  if (rec && !atomic_load_explicit(&rec->id, memory_order_acquire)) rec = NULL; /* ended */
   if (rec) {
     apply(rec, what, name, rank, rank_flags);
   } else {
@@ -123,13 +126,21 @@ lw_lock_t *lw_registry_get_in(uintptr_t addr, unsigned type, unsigned kind, uint
                               struct lw_class *cls, uint64_t *id) {
   lw_lock_t *rec = lw_registry_find(addr, id);
   if (rec) return rec;
+  return lw_registry_make(addr, type, kind, create_stack, cls, id);
+}
+
+lw_lock_t *lw_registry_make(uintptr_t addr, unsigned type, unsigned kind, uint32_t create_stack,
+                            struct lw_class *cls, uint64_t *id) {
   lw_ilock_acquire(&reg_lock);
-  rec = (lw_lock_t *)lw_lfmap_get(&table, addr);
-  if (rec) {
-    *id = atomic_load_explicit(&rec->id, memory_order_relaxed);
+  lw_lock_t *rec = (lw_lock_t *)lw_lfmap_get(&table, addr);
+  uint64_t old = rec ? atomic_load_explicit(&rec->id, memory_order_acquire) : 0;
+  if (old) {
+    *id = old;
     lw_ilock_release(&reg_lock);
     return rec;
   }
+  /* an ended record still in the table (lw_registry_kill) is replaced, and buried by its ender */
+  bool replace = rec != NULL;
   rec = free_records;
   if (rec) {
     free_records = rec->next_free;
@@ -137,7 +148,9 @@ lw_lock_t *lw_registry_get_in(uintptr_t addr, unsigned type, unsigned kind, uint
     record_bytes += sizeof *rec;
   }
   if (rec) {
-    uint64_t nid = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
+    /* ids are handed out under reg_lock only: a plain increment, no atomic read-modify-write */
+    uint64_t nid = atomic_load_explicit(&next_id, memory_order_relaxed);
+    atomic_store_explicit(&next_id, nid + 1, memory_order_relaxed);
     rec->type = (uint8_t)type;
     rec->kind = (uint8_t)kind;
     rec->create_stack = create_stack;
@@ -152,9 +165,13 @@ lw_lock_t *lw_registry_get_in(uintptr_t addr, unsigned type, unsigned kind, uint
     atomic_store_explicit(&rec->addr, addr, memory_order_relaxed);
     atomic_store_explicit(&rec->id, nid, memory_order_release);
     if (lw_lfmap_put(&table, addr, (uintptr_t)rec)) {
-      lw_pages_add(addr);
+      if (!replace) lw_pages_add(addr);
       live_count++;
       created_count++;
+      if (cls) /* counted under reg_lock too */
+        atomic_store_explicit(&cls->instances,
+                              atomic_load_explicit(&cls->instances, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
       *id = nid;
     } else {
       atomic_store_explicit(&rec->id, 0, memory_order_relaxed);
@@ -167,23 +184,25 @@ lw_lock_t *lw_registry_get_in(uintptr_t addr, unsigned type, unsigned kind, uint
   return rec;
 }
 
-lw_lock_t *lw_registry_unlink(uintptr_t addr) {
-  lw_ilock_acquire(&reg_lock);
-  lw_lock_t *rec = (lw_lock_t *)lw_lfmap_remove(&table, addr);
-  if (rec) {
-    lw_pages_remove(addr);
-    live_count--;
-    atomic_fetch_add_explicit(&retired_count, 1, memory_order_relaxed);
-  }
-  lw_ilock_release(&reg_lock);
-  return rec;
+bool lw_registry_kill(lw_lock_t *rec, uint64_t id) {
+  return atomic_compare_exchange_strong_explicit(&rec->id, &id, 0, memory_order_acq_rel,
+                                                 memory_order_relaxed);
 }
 
-void lw_registry_recycle(lw_lock_t *rec) {
+void lw_registry_bury(lw_lock_t *const *recs, const uintptr_t *addrs, uint32_t n) {
+  if (!n) return;
   lw_ilock_acquire(&reg_lock);
-  rec->next_free = free_records;
-  free_records = rec;
+  for (uint32_t i = 0; i < n; i++) {
+    if (lw_lfmap_get(&table, addrs[i]) == (uintptr_t)recs[i]) { /* not replaced meanwhile */
+      lw_lfmap_remove(&table, addrs[i]);
+      lw_pages_remove(addrs[i]);
+    }
+    live_count--;
+    recs[i]->next_free = free_records;
+    free_records = recs[i];
+  }
   lw_ilock_release(&reg_lock);
+  atomic_fetch_add_explicit(&retired_count, n, memory_order_relaxed);
 }
 
 void lw_registry_stats(uint64_t *live, uint64_t *created, uint64_t *bytes) {

@@ -4,7 +4,10 @@
  * A record's id is never reused. Lookups take no lock; creating and retiring
  * records take the registry lock. A retired record goes back to a free list
  * and is later reused with a new id, so a pointer to a record is always
- * readable, but callers check the id they saw before trusting it.
+ * readable, but callers check the id they saw before trusting it. Ending
+ * an identity takes no lock (lw_registry_kill); the record leaves the table
+ * later, in a batch (lw_registry_bury), or is replaced there by the next
+ * lock made at its address.
  */
 #ifndef LW_REGISTRY_H
 #define LW_REGISTRY_H
@@ -91,16 +94,29 @@ lw_lock_t *lw_registry_get_in(uintptr_t addr, unsigned type, unsigned kind, uint
                               struct lw_class *cls, uint64_t *id);
 
 /*
- * Unlinks the live record of addr (if any) from the address table and
- * returns it, still carrying its id. The caller then, holding the graph
- * lock, clears the id and removes the node from the graph (so no edge can
- * be added to it afterwards), and finally calls lw_registry_recycle.
- * Returns NULL if addr had no record.
+ * As lw_registry_get_in, for a caller that just looked addr up without
+ * finding a live record (a lock being initialised): skips that lookup.
  */
-lw_lock_t *lw_registry_unlink(uintptr_t addr);
+lw_lock_t *lw_registry_make(uintptr_t addr, unsigned type, unsigned kind, uint32_t create_stack,
+                            struct lw_class *cls, uint64_t *id);
 
-/* Puts a record whose id is already 0 and whose node left the graph on the free list. */
-void lw_registry_recycle(lw_lock_t *rec);
+/*
+ * Ends the identity id of rec, if it is still its identity: lookups no
+ * longer find it, and a lock created at its address gets a new record.
+ * Lock-free; of several callers ending the same identity, one alone gets
+ * true and then owns the record: it removes the record's node from the
+ * order graph (holding the graph lock, so no edge can be added to it
+ * afterwards), then gives it to lw_registry_bury. Returns false when the
+ * identity had already ended.
+ */
+bool lw_registry_kill(lw_lock_t *rec, uint64_t id);
+
+/*
+ * Takes records ended by lw_registry_kill (recs[i] was at addrs[i]) out of
+ * the address table (unless a newer record replaced them there) and puts
+ * them on the free list. One registry lock for all n.
+ */
+void lw_registry_bury(lw_lock_t *const *recs, const uintptr_t *addrs, uint32_t n);
 
 /* Number of identities ended so far (lock-free). */
 uint64_t lw_registry_retired(void);

@@ -12,6 +12,7 @@
 
 #include <dlfcn.h>
 #include <execinfo.h>
+#include <link.h>
 
 #define LW_MAX_FRAMES 256
 #define LW_SELF_MARGIN 16
@@ -22,6 +23,29 @@ static int (*fast_backtrace)(void **, int); /* libunwind's unw_backtrace, or NUL
 /* libunwind's per-thread cache of what it learned (UNW_CACHE_PER_THREAD). */
 #define LW_UNW_CACHE_PER_THREAD 2
 
+/* libunwind's own data (its locks are lockwatch's, never the program's): [own_lo, own_hi). */
+static uintptr_t own_lo, own_hi;
+
+struct own_find {
+  uintptr_t base, lo, hi;
+};
+
+static int find_own(struct dl_phdr_info *info, size_t size, void *arg) {
+  (void)size;
+  struct own_find *f = arg;
+  if (info->dlpi_addr != f->base) return 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W)) continue;
+    uintptr_t lo = f->base + ph->p_vaddr, hi = lo + ph->p_memsz;
+    if (!f->lo || lo < f->lo) f->lo = lo;
+    if (hi > f->hi) f->hi = hi;
+  }
+  return 1;
+}
+
+bool lw_stack_owns(uintptr_t addr) { return addr >= own_lo && addr < own_hi; }
+
 bool lw_stack_use_libunwind(void) {
   void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (!h) return false;
@@ -29,10 +53,18 @@ bool lw_stack_use_libunwind(void) {
   void **local = (void **)dlsym(h, "_ULx86_64_local_addr_space");
   int (*bt)(void **, int) = (int (*)(void **, int))dlsym(h, "unw_backtrace");
   if (!bt) return false;
+  struct link_map *map = NULL;
+  if (dlinfo(h, RTLD_DI_LINKMAP, &map) == 0 && map) {
+    struct own_find f = {map->l_addr, 0, 0};
+    dl_iterate_phdr(find_own, &f);
+    own_lo = f.lo;
+    own_hi = f.hi;
+  }
   if (set_policy && local) (void)set_policy(*local, LW_UNW_CACHE_PER_THREAD);
   fast_backtrace = bt;
   return true;
 }
+
 
 const char *lw_stack_unwinder(void) { return fast_backtrace ? "libunwind" : "glibc"; }
 

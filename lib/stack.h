@@ -21,6 +21,9 @@ void lw_stack_warm_up(void);
  */
 bool lw_stack_use_libunwind(void);
 
+/* Whether addr is in the data of the unwinder loaded for lockwatch (its locks are lockwatch's). */
+bool lw_stack_owns(uintptr_t addr);
+
 /* "libunwind" or "glibc": what captures stacks. */
 const char *lw_stack_unwinder(void);
 

@@ -72,6 +72,7 @@ lw_thread_t *lw_thread_create(uint32_t seq) {
       lw_u64map_init(&t->chains, false);
       lw_u64map_init(&t->sites, true);
       lw_u64map_init(&t->conds, false);
+      lw_u64map_init(&t->classes, true);
       t->next_all = all_threads;
       all_threads = t;
     }
@@ -84,6 +85,7 @@ lw_thread_t *lw_thread_create(uint32_t seq) {
     t->seq = seq;
     t->tid = (pid_t)syscall(SYS_gettid);
     t->live = true;
+    t->exit_rounds = 0;
     t->nheld = t->nholes = t->sets_from = 0;
     t->acquisitions = t->fast_hits = 0;
     t->next_tick = LW_TUNE_WINDOW; /* the core may bring it forward (profile samples) */
@@ -107,6 +109,7 @@ static void clear_caches(lw_thread_t *t) {
   forget_orders(t);
   lw_u64map_clear(&t->sites);
   lw_u64map_clear(&t->conds);
+  lw_u64map_clear(&t->classes);
 }
 
 struct lw_old_held {
@@ -190,6 +193,15 @@ bool lw_thread_reserve_held(lw_thread_t *t) {
 void lw_threads_lock(void) { lw_ilock_acquire(&threads_lock); }
 void lw_threads_unlock(void) { lw_ilock_release(&threads_lock); }
 lw_thread_t *lw_threads_first(void) { return all_threads; }
+
+uint64_t lw_thread_dead_pending(void) {
+  uint64_t n = 0;
+  lw_ilock_acquire(&threads_lock);
+  for (lw_thread_t *t = all_threads; t; t = t->next_all)
+    if (t->live) n += __atomic_load_n(&t->ndead, __ATOMIC_RELAXED);
+  lw_ilock_release(&threads_lock);
+  return n;
+}
 
 uint32_t lw_thread_seq_of_tid(pid_t tid) {
   uint32_t seq = LW_NO_SEQ;
@@ -365,7 +377,8 @@ void lw_thread_stats(uint64_t *threads, uint64_t *acquisitions, uint64_t *fast_h
   for (lw_thread_t *t = all_threads; t; t = t->next_all) {
     b += sizeof *t + (uint64_t)t->cap_held * sizeof *t->held;
     if (t->lcache != t->lcache0) b += (uint64_t)(t->lcache_mask + 1) * sizeof *t->lcache;
-    b += lw_u64map_bytes(&t->chains) + lw_u64map_bytes(&t->sites) + lw_u64map_bytes(&t->conds);
+    b += lw_u64map_bytes(&t->chains) + lw_u64map_bytes(&t->sites) + lw_u64map_bytes(&t->conds) +
+         lw_u64map_bytes(&t->classes);
     if (t->pub) b += (uint64_t)(t->pub_mask + 1) * sizeof *t->pub;
     if (!t->live) continue;
     acq += t->acquisitions;

@@ -76,6 +76,9 @@ typedef struct lw_scache {
   uint32_t stack;
 } lw_scache_t;
 
+/* Records of ended identities a thread buries at once (core.c, lw__retire). */
+#define LW_DEAD_BATCH 64
+
 /* The lock cache grows (to LW_LCACHE_MAX entries) for threads that use many locks. */
 #define LW_LCACHE_MAX 4096
 #define LW_TUNE_WINDOW 65536 /* acquisitions between looks at the miss rate (a power of two) */
@@ -110,6 +113,7 @@ typedef struct lw_thread {
   uint64_t flush_mark;       /* lw_registry_retired() when the order caches were last emptied */
   struct lw_thread *next_all, *next_free;
   bool live;
+  uint8_t exit_rounds; /* thread-specific data destructor rounds seen at its exit (preload) */
   /*
    * Blocked-wait state, read by other threads looking for a deadlock. A
    * thread publishes it before it blocks and clears it after; while it is
@@ -132,6 +136,11 @@ typedef struct lw_thread {
   struct lw_held_index *held_index; /* address -> entry, with more than LW_HELD_SCAN held */
   uint64_t next_sample; /* profile: acquisitions at which the next hold is timed */
   uint64_t rng;         /* profile: state of the sampling intervals' generator */
+  lw_u64map_t classes; /* (stack, how) -> class: the class table's answers (class.c) */
+  /* identities this thread ended whose records wait to be buried together (core.c) */
+  uint32_t ndead;
+  lw_lock_t *dead[LW_DEAD_BATCH];
+  uintptr_t dead_addr[LW_DEAD_BATCH];
 } lw_thread_t;
 
 /* Thread-local words of the fast path, together so one TLS offset reaches both. */
@@ -262,6 +271,9 @@ bool lw_thread_before(uint32_t a, uint32_t b);
 void lw_thread_hb_fork_prepare(void);
 void lw_thread_hb_fork_parent(void);
 void lw_thread_hb_fork_child(void);
+
+/* Identities ended by live threads whose records are not yet buried (lock-free, approximate). */
+uint64_t lw_thread_dead_pending(void);
 
 /* The list of thread states, for walking them under lw_threads_lock. */
 void lw_threads_lock(void);

@@ -11,6 +11,7 @@
 #include <link.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,8 +116,17 @@ int lw_wait_slices(lw_thread_t *t, lw_acq_t *a, void *lock, lw_timed_fn timed, c
 
 /* ---- threads -------------------------------------------------------------- */
 
+/*
+ * The thread's end, in the last round of thread-specific data destructors:
+ * the program's own destructors (and libraries', libunwind's included) may
+ * still lock and free in the rounds before, and are watched as the thread's.
+ */
 static void thread_key_destructor(void *p) {
   lw_thread_t *t = p;
+  if (++t->exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
+    pthread_setspecific(thread_key, t);
+    return;
+  }
   lw_tls_guard++;
   lw_core_thread_exit(t);
   lw_tls_guard--;

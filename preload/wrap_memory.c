@@ -9,11 +9,16 @@
 
 #include "preload.h"
 
-/* Ends the identities of the locks in [p, p + n), if any page there holds one. */
+/*
+ * Ends the identities of the locks in [p, p + n), if any page there holds
+ * one. Needs no thread state, so makes none: memory is also given back by
+ * threads lockwatch has said goodbye to (a thread-specific data destructor
+ * runs after the thread's exit was seen).
+ */
 static void released(void *p, size_t n) {
-  lw_thread_t *t = lw_enter();
-  if (!t) return;
-  lw_memory_released(t, (uintptr_t)p, n);
+  if (lw_tls_guard || !lw_active) return;
+  lw_tls_guard = 1;
+  lw_memory_released(lw_tls_self, (uintptr_t)p, n);
   lw_leave();
 }
 
