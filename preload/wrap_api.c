@@ -203,7 +203,7 @@ static void *watcher(void *arg) {
   return NULL;
 }
 
-/* Starts the watcher once per process, at the first blocking custom acquisition. */
+/* Starts the watcher once per process, at the first wait it must check. */
 static void watcher_start(void) {
   pid_t was = atomic_load_explicit(&watcher_pid, memory_order_acquire);
   if (__builtin_expect(was == lw_preload_pid, 1)) return;
@@ -218,6 +218,11 @@ static void watcher_start(void) {
   (void)LW_REAL(pthread_create)(&th, &attr, watcher, NULL);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   pthread_attr_destroy(&attr);
+}
+
+void lw_preload_watch_begin(lw_thread_t *t, const lw_acq_t *a) {
+  watcher_start();
+  lw_wait_watch_begin(t, a, mono_ns());
 }
 
 LW_EXPORT void lw_api_before_acquire(const void *lock, unsigned flags,
@@ -260,9 +265,8 @@ LW_EXPORT void lw_api_before_acquire(const void *lock, unsigned flags,
            "writing");
   }
   if (a->rec && !(flags & LOCKWATCH_ACQ_TRY) && !__libc_single_threaded) {
-    /* the program takes the lock in its own code: a watcher checks the wait */
-    watcher_start();
-    lw_wait_watch_begin(t, a, mono_ns());
+    /* the program takes the lock in its own code: the watcher checks the wait */
+    lw_preload_watch_begin(t, a);
     *waiting = true;
   }
   lw_leave();
