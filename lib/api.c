@@ -58,15 +58,20 @@ static const char *intern(const char *s, size_t n) {
 }
 
 /* Bad input to a declaration: one line each, the first few times, then silence. */
-static void complain(const char *fmt, const char *a, long b) {
+void lw_api_say(const char *text) {
   static _Atomic int said;
   int n = atomic_fetch_add_explicit(&said, 1, memory_order_relaxed);
   if (n >= 8) return;
-  char msg[400];
-  int k = snprintf(msg, sizeof msg, fmt, a, b);
-  if (n == 7 && k > 0 && (size_t)k < sizeof msg)
-    snprintf(msg + k, sizeof msg - (size_t)k, " (further mistakes of this kind are not shown)");
+  char msg[600];
+  snprintf(msg, sizeof msg, "%s%s", text,
+           n == 7 ? " (further mistakes of this kind are not shown)" : "");
   lw_output_message(msg);
+}
+
+void lw_api_complain(const char *fmt, const char *a, long b) {
+  char msg[400];
+  snprintf(msg, sizeof msg, fmt, a, b);
+  lw_api_say(msg);
 }
 
 int lw_lock_set_name(lw_thread_t *t, uintptr_t addr, const char *name) {
@@ -74,17 +79,17 @@ int lw_lock_set_name(lw_thread_t *t, uintptr_t addr, const char *name) {
   char shown[32];
   snprintf(shown, sizeof shown, "0x%lx", (unsigned long)addr);
   if (addr < 4096) {
-    complain("lockwatch_name(%s, ...): not a lock address (%ld); the name is ignored", shown,
+    lw_api_complain("lockwatch_name(%s, ...): not a lock address (%ld); the name is ignored", shown,
              (long)addr);
     return LW_API_EINVAL;
   }
   if (!name || !*name) {
-    complain("lockwatch_name(%s, %ld): an empty or NULL name; ignored", shown, 0);
+    lw_api_complain("lockwatch_name(%s, %ld): an empty or NULL name; ignored", shown, 0);
     return LW_API_EINVAL;
   }
   size_t n = strnlen(name, LW_NAME_MAX + 1);
   if (n > LW_NAME_MAX) {
-    complain("lockwatch_name(%s, ...): the name is longer than %ld bytes; ignored", shown,
+    lw_api_complain("lockwatch_name(%s, ...): the name is longer than %ld bytes; ignored", shown,
              (long)LW_NAME_MAX);
     return LW_API_EINVAL;
   }
@@ -100,11 +105,11 @@ int lw_lock_set_rank(lw_thread_t *t, uintptr_t addr, long rank, unsigned flags) 
   char shown[32];
   snprintf(shown, sizeof shown, "0x%lx", (unsigned long)addr);
   if (addr < 4096) {
-    complain("lockwatch_rank(%s, %ld): not a lock address; the rank is ignored", shown, rank);
+    lw_api_complain("lockwatch_rank(%s, %ld): not a lock address; the rank is ignored", shown, rank);
     return LW_API_EINVAL;
   }
   if (rank < 0 || rank > LW_RANK_MAX) {
-    complain("lockwatch_rank(%s, %ld): a rank is 0 to 1000000000; ignored", shown, rank);
+    lw_api_complain("lockwatch_rank(%s, %ld): a rank is 0 to 1000000000; ignored", shown, rank);
     return LW_API_EINVAL;
   }
   if (!lw_registry_annotate(addr, LW_ANNOTATE_RANK, NULL, (int32_t)rank,
@@ -156,7 +161,7 @@ void lw__check_rank(lw_thread_t *t, const lw_acq_t *a) {
 
 void lw_assert_held(lw_thread_t *t, uintptr_t addr, unsigned mode, lw_state_for_fn state_for) {
   if (addr < 4096) {
-    complain("lockwatch_assert_held(%s): not a lock address (%ld); ignored", "NULL", (long)addr);
+    lw_api_complain("lockwatch_assert_held(%s): not a lock address (%ld); ignored", "NULL", (long)addr);
     return;
   }
   uint64_t id = 0;

@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "depot.h"
+#include "frames.h"
 #include "lwlock.h"
 #include "options.h"
 #include "u64map.h"
@@ -55,6 +56,7 @@ static bool module_of(uintptr_t addr, const char **path, uintptr_t *offset) {
 static uint64_t place_key(uint64_t h, uintptr_t addr) {
   const char *path;
   uintptr_t off;
+  if (lw_frame_pc_is(addr)) return lw_u64_mix(h ^ lw_frame_key(addr)); /* a given frame: its text */
   if (module_of(addr, &path, &off)) {
     const char *slash = strrchr(path, '/');
     h = lw_u64_mix(h ^ hash_text(slash ? slash + 1 : path));
@@ -160,6 +162,14 @@ lw_class_t *lw_class_of(lw_u64map_t *cache, uintptr_t addr, unsigned type, unsig
     if (c && cache) lw_u64map_put(cache, memo, (uint64_t)(uintptr_t)c);
   }
   return c;
+}
+
+lw_class_t *lw_class_of_key(uintptr_t key_addr, unsigned type, unsigned kind, uint32_t stack) {
+  uint64_t key = place_key(0x4b45594544000000ULL /* "KEYED" */, key_addr) | 1;
+  lw_ilock_acquire(&class_lock);
+  lw_class_t *c = class_get(key, LW_CLASS_INIT, type, kind, stack, 0);
+  lw_ilock_release(&class_lock);
+  return c; /* its instances are counted by the registry, as it makes the record */
 }
 
 uint64_t lw_class_stack_key(uint32_t stack) {

@@ -50,6 +50,13 @@ typedef struct lw_class {
 lw_class_t *lw_class_of(lw_u64map_t *cache, uintptr_t addr, unsigned type, unsigned kind,
                         uint32_t stack, bool at_init);
 
+/*
+ * Returns the class a program chose for a new lock (lockwatch.h's class
+ * key: the address of an object of its own, keyed as a static lock is),
+ * made at depot stack `stack`. NULL when memory is exhausted.
+ */
+lw_class_t *lw_class_of_key(uintptr_t key_addr, unsigned type, unsigned kind, uint32_t stack);
+
 /* The name of the main program's module in class keys (set once at start-up). */
 void lw_class_set_program(const char *path);
 

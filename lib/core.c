@@ -203,6 +203,39 @@ void lw_lock_created(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kin
   }
 }
 
+void lw_custom_created(lw_thread_t *t, uintptr_t addr, unsigned kind, uintptr_t pc,
+                       uintptr_t class_key) {
+  uint64_t id;
+  if (addr < 4096) return;
+  retire(addr);
+  uint32_t stack = lw__site_stack(t, pc ? pc : 1);
+  lw_class_t *cls = NULL;
+  if (lw_opt.classes)
+    cls = class_key ? lw_class_of_key(class_key, LW_TYPE_CUSTOM, kind, stack)
+                    : lw_class_of(&t->classes, addr, LW_TYPE_CUSTOM, kind, stack, true);
+  (void)lw_registry_get_in(addr, LW_TYPE_CUSTOM, kind, stack, cls, &id);
+}
+
+lw_lockstate_t lw_held_state(uintptr_t addr, int self) {
+  lw_lockstate_t st = {LW_OWNER_NONE, 0};
+  lw_threads_lock();
+  for (lw_thread_t *u = lw_threads_first(); u && st.owner != LW_OWNER_SELF; u = u->next_all) {
+    uint32_t n = u->nheld;
+    const lw_held_t *held = u->held;
+    if (!u->live || !held || n > u->cap_held) continue;
+    for (uint32_t i = 0; i < n; i++) {
+      if (held[i].addr != addr || !held[i].rec ||
+          atomic_load_explicit(&held[i].rec->id, memory_order_relaxed) != held[i].id)
+        continue;
+      st = (int)u->tid == self ? (lw_lockstate_t){LW_OWNER_SELF, 0}
+                               : (lw_lockstate_t){LW_OWNER_OTHER, (int)u->tid};
+      break;
+    }
+  }
+  lw_threads_unlock();
+  return st;
+}
+
 void lw_lock_destroy_check(lw_thread_t *t, uintptr_t addr, unsigned type, lw_state_fn state,
                            uintptr_t pc) {
   uint32_t i = lw_held_find(t, addr);
@@ -753,8 +786,11 @@ lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, lw_kind
   lw_lock_t *rec = lw_registry_find(addr, id);
   if (rec && rec->type == type) return rec;
   if (lw_stack_owns(addr)) return NULL; /* the unwinder's own (its thread-exit clean-up locks) */
-  /* a semaphore is a lock only from its sem_init or sem_open (never made here) */
-  if (type == LW_TYPE_SEM) return NULL;
+  /*
+   * a semaphore is a lock only from its sem_init or sem_open, a custom lock
+   * only from lockwatch_lock_create (never made here)
+   */
+  if (type == LW_TYPE_SEM || type == LW_TYPE_CUSTOM) return NULL;
   if (rec) retire(addr); /* memory reused for another kind of lock */
   unsigned k = kind ? kind(addr) : 0;
   uint32_t stack = lw__site_stack(t, pc);
@@ -821,7 +857,7 @@ static void acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned t
       *c = (lw_lcache_t){addr, a->rec, a->id, a->pc, 0, a->stack, 1, (uint8_t)type};
       break;
     }
-    if ((a->rec->kind & LW_KIND_RECURSIVE) ||
+    if ((a->rec->kind & LW_KIND_RECURSIVE) || (flags & LW_ACQ_REENTER) ||
         (type == LW_TYPE_RWLOCK && mode == LW_MODE_READ && h->mode == LW_MODE_READ &&
          (a->rec->kind & LW_KIND_READER_PREF)))
       a->relock = LW_ACQ_RELOCK;

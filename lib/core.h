@@ -130,6 +130,21 @@ void lw_cond_forget(lw_thread_t *t, uintptr_t cond);
 void lw_lock_created(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kind, uintptr_t pc);
 
 /*
+ * A custom lock (lockwatch_lock_create) is created at addr, of kind (LW_KIND_*):
+ * a new identity of type LW_TYPE_CUSTOM, of the class class_key names
+ * (lw_class_of_key), or if it is 0, of its place as for other locks.
+ */
+void lw_custom_created(lw_thread_t *t, uintptr_t addr, unsigned kind, uintptr_t pc,
+                       uintptr_t class_key);
+
+/*
+ * Who holds the lock at addr, by the threads' held stacks (an lw_state_fn
+ * for locks whose memory lockwatch cannot read). Takes the threads lock:
+ * for slow paths only.
+ */
+lw_lockstate_t lw_held_state(uintptr_t addr, int self);
+
+/*
  * Before destroying the lock at addr: reports destroy-locked if the calling
  * thread holds it, or state (may be NULL) shows that someone does.
  */
@@ -210,6 +225,16 @@ void lw_wait_end(lw_thread_t *t);
 uint64_t lw_wait_slice_ns(void);
 
 /*
+ * Waits that their thread cannot check itself (a custom lock waited for in
+ * the program's own code): lw_wait_watch_begin publishes the wait, as
+ * lw_wait_begin does, and marks it for a watcher; lw_wait_end ends it.
+ * lw_wait_watch, called by the watcher every slice, checks each such wait
+ * that began at least a slice before now (CLOCK_MONOTONIC ns).
+ */
+void lw_wait_watch_begin(lw_thread_t *t, const lw_acq_t *a, uint64_t now);
+void lw_wait_watch(uint64_t now);
+
+/*
  * What a program declares through lockwatch.h (api.c; docs/api.md). Bad
  * input (a NULL lock, a NULL, empty or overlong name, a rank out of range)
  * is said in one line on stderr (the first few times) and ignored.
@@ -230,6 +255,14 @@ int lw_lock_set_name(lw_thread_t *t, uintptr_t addr, const char *name);
  * together). Kept as names are. Returns 0, LW_API_EINVAL or LW_API_ENOMEM.
  */
 int lw_lock_set_rank(lw_thread_t *t, uintptr_t addr, long rank, unsigned flags);
+
+/*
+ * Says bad input to lockwatch.h in one line on stderr (fmt with one %s and
+ * one %ld), the first eight times; then nothing.
+ */
+void lw_api_complain(const char *fmt, const char *a, long b);
+/* The same for a message already made. */
+void lw_api_say(const char *msg);
 
 /* The function that reads the state of a lock of a type (NULL if none can). */
 typedef lw_state_fn (*lw_state_for_fn)(unsigned type);

@@ -34,7 +34,14 @@ void lw_wait_begin(lw_thread_t *t, const lw_acq_t *a) {
   atomic_store_explicit(&t->wait_id, a->id, memory_order_release);
 }
 
+void lw_wait_watch_begin(lw_thread_t *t, const lw_acq_t *a, uint64_t now) {
+  lw_wait_begin(t, a);
+  if (a->rec) atomic_store_explicit(&t->watch_since, now ? now : 1, memory_order_release);
+}
+
 void lw_wait_end(lw_thread_t *t) {
+  if (atomic_load_explicit(&t->watch_since, memory_order_relaxed))
+    atomic_store_explicit(&t->watch_since, 0, memory_order_release);
   if (!atomic_load_explicit(&t->wait_id, memory_order_relaxed)) return;
   atomic_store_explicit(&t->wait_id, 0, memory_order_release);
   atomic_fetch_add_explicit(&t->wait_seq, 1, memory_order_release);
@@ -240,6 +247,30 @@ void lw_wait_check(lw_thread_t *t, const lw_acq_t *a, uint64_t waited_ns) {
     report_stall(t, a, waited_ns);
   }
   lw_free(first, cap1 * sizeof *first);
+}
+
+void lw_wait_watch(uint64_t now) {
+  enum { MAX_WATCHED = 64 };
+  struct {
+    lw_thread_t *t;
+    lw_acq_t a;
+    uint64_t since;
+  } w[MAX_WATCHED];
+  uint32_t n = 0;
+  uint64_t slice = lw_wait_slice_ns();
+  lw_threads_lock();
+  for (lw_thread_t *u = lw_threads_first(); u && n < MAX_WATCHED; u = u->next_all) {
+    uint64_t since = atomic_load_explicit(&u->watch_since, memory_order_acquire);
+    member_t m;
+    if (!u->live || !since || now < since + slice || u->wait_reported || !snapshot(u, &m)) continue;
+    w[n].t = u;
+    w[n].since = since;
+    w[n].a = (lw_acq_t){.addr = 0, .rec = m.rec, .id = m.wait_id, .stack = m.stack, .mode = m.mode};
+    n++;
+  }
+  lw_threads_unlock();
+  /* a thread state is never freed (only reused): a wait that ended meanwhile shows no cycle */
+  for (uint32_t i = 0; i < n; i++) lw_wait_check(w[i].t, &w[i].a, now - w[i].since);
 }
 
 uint64_t lw_wait_slice_ns(void) { return (uint64_t)lw_opt.deadlock_check_ms * 1000000; }

@@ -68,6 +68,18 @@ bool lw_stack_use_libunwind(void) {
 
 const char *lw_stack_unwinder(void) { return fast_backtrace ? "libunwind" : "glibc"; }
 
+static __thread struct {
+  const uintptr_t *pcs;
+  uint32_t n;
+  int only;
+} lead __attribute__((tls_model("initial-exec")));
+
+void lw_stack_set_lead(const uintptr_t *pcs, uint32_t n, int only) {
+  lead.pcs = pcs;
+  lead.n = n;
+  lead.only = only;
+}
+
 void lw_stack_warm_up(void) {
   void *buf[4];
   if (fast_backtrace) (void)fast_backtrace(buf, 4);
@@ -81,10 +93,13 @@ void lw_stack_set_self(uintptr_t lo, uintptr_t hi) {
 
 int lw_stack_is_self(uintptr_t pc) { return pc >= self_lo && pc < self_hi; }
 
+static uint32_t capture_led(lw_depot_t *d, int depth);
+
 uint32_t lw_stack_capture(lw_depot_t *d, int depth) {
   void *buf[LW_MAX_FRAMES + LW_SELF_MARGIN];
   if (depth > LW_MAX_FRAMES) depth = LW_MAX_FRAMES;
   if (depth < 1) depth = 1;
+  if (lead.n) return capture_led(d, depth);
   int n = fast_backtrace ? fast_backtrace(buf, depth + LW_SELF_MARGIN)
                          : backtrace(buf, depth + LW_SELF_MARGIN);
   int skip = 1; /* this function */
@@ -99,4 +114,22 @@ uint32_t lw_stack_capture(lw_depot_t *d, int depth) {
   int keep = n - skip;
   if (keep > depth) keep = depth;
   return lw_depot_put(d, (const uintptr_t *)(buf + skip), (uint32_t)keep);
+}
+
+/* The lead frames, then (unless they are the whole stack) the machine's. */
+static uint32_t capture_led(lw_depot_t *d, int depth) {
+  uintptr_t buf[LW_MAX_FRAMES];
+  uint32_t n = lead.n < (uint32_t)depth ? lead.n : (uint32_t)depth;
+  for (uint32_t i = 0; i < n; i++) buf[i] = lead.pcs[i];
+  if (!lead.only && n < (uint32_t)depth) {
+    uint32_t rest = 0;
+    const uintptr_t *more = NULL;
+    uint32_t saved = lead.n;
+    lead.n = 0; /* the machine's own capture, without the lead */
+    uint32_t id = lw_stack_capture(d, depth - (int)n);
+    lead.n = saved;
+    more = lw_depot_get(d, id, &rest);
+    for (uint32_t i = 0; i < rest && n < (uint32_t)depth; i++) buf[n++] = more[i];
+  }
+  return lw_depot_put(d, buf, n);
 }

@@ -34,8 +34,16 @@ void lw_stack_set_self(uintptr_t lo, uintptr_t hi);
 int lw_stack_is_self(uintptr_t pc);
 
 /*
+ * Frames the calling thread's next captures start with (frames.h
+ * addresses, innermost first), until set again; n 0 ends them. With only,
+ * they are the whole stack: no machine frames follow. The array must stay
+ * valid until then.
+ */
+void lw_stack_set_lead(const uintptr_t *pcs, uint32_t n, int only);
+
+/*
  * Captures up to depth frames of the caller's stack (lockwatch's frames
- * removed) into d. Returns the depot id, or 0 if nothing could be captured.
+ * removed), after the lead frames if any, into d. Returns the depot id, or 0 if nothing could be captured.
  */
 uint32_t lw_stack_capture(lw_depot_t *d, int depth);
 

@@ -21,6 +21,7 @@
 
 #include "alloc.h"
 #include "depot.h"
+#include "frames.h"
 #include "lwlock.h"
 #include "u64map.h"
 
@@ -251,6 +252,12 @@ static uint32_t expand_inlined(uintptr_t pc, lw_frame_t *out, uint32_t max) {
 
 uint32_t lw_symbolize_pc_frames(uintptr_t pc, lw_frame_t *out, uint32_t max) {
   uint64_t v = 0;
+  if (lw_frame_pc_is(pc) && max) { /* a frame the program gave (lockwatch.h) */
+    memset(&out[0], 0, sizeof out[0]);
+    out[0].pc = pc;
+    if (!lw_frame_lookup(pc, &out[0].file, &out[0].line, &out[0].function)) out[0].function = "?";
+    return 1;
+  }
   lw_frame_t tmp[LW_MAX_INLINED];
   uint32_t n;
   lw_ilock_acquire(&sym_lock);
@@ -296,7 +303,8 @@ uint32_t lw_symbolize_stack(uint32_t stack, lw_frame_fn fn, void *ctx) {
 static bool system_frame(const lw_frame_t *f) {
   if (f->file) /* a sanitizer runtime's interceptors count as system code too */
     return strncmp(f->file, "/usr/include/", 13) == 0 || strncmp(f->file, "../sysdeps/", 11) == 0 ||
-           strncmp(f->file, "./nptl/", 7) == 0 || strstr(f->file, "/libsanitizer/") != NULL;
+           strncmp(f->file, "./nptl/", 7) == 0 || strstr(f->file, "/libsanitizer/") != NULL ||
+           strstr(f->file, "lockwatch/lockwatch.h") != NULL; /* the header's calls into us */
   return !f->module || strncmp(f->module, "/lib", 4) == 0 || strncmp(f->module, "/usr/lib", 8) == 0;
 }
 

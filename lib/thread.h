@@ -126,6 +126,7 @@ typedef struct lw_thread {
   uint32_t wait_stack;
   uint8_t wait_mode;
   bool wait_reported;
+  _Atomic uint64_t watch_since; /* a wait the watcher checks: when it began (ns; 0: none) */
   /* held arrays outgrown but kept readable until exit, for those readers */
   struct lw_old_held *old_held;
   /* the held stack's slow-path bookkeeping (thread.c, "held stack") */

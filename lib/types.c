@@ -5,7 +5,7 @@
 
 const char *lw_type_name(unsigned type) {
   static const char *const names[LW_TYPE_COUNT] = {"mutex", "rwlock", "spinlock", "C11 mutex",
-                                                    "semaphore"};
+                                                    "semaphore", "custom lock", "GMutex"};
   return type < LW_TYPE_COUNT ? names[type] : "lock";
 }
 

@@ -13,6 +13,8 @@ enum lw_type {
   LW_TYPE_SPIN,      /* pthread_spinlock_t */
   LW_TYPE_C11,       /* mtx_t */
   LW_TYPE_SEM,       /* sem_t used as a lock (see docs/rules.md, "Semaphores") */
+  LW_TYPE_CUSTOM,    /* a lock the program declares through lockwatch.h (lockwatch_lock_create) */
+  LW_TYPE_GMUTEX,    /* GLib's GMutex */
   LW_TYPE_COUNT
 };
 
@@ -31,6 +33,7 @@ enum lw_mode { LW_MODE_WRITE = 0, LW_MODE_READ = 1 };
 enum {
   LW_ACQ_TRY = 1u << 0,  /* cannot block: adds no edge into the lock */
   LW_ACQ_TIMED = 1u << 1, /* blocks with a timeout: counts like a lock */
+  LW_ACQ_REENTER = 1u << 2, /* the owner may take it again this time (a recursive acquisition) */
   /*
    * Held-stack only: a lock below this one was released while this one was
    * held, so the edges recorded when this one was taken no longer connect

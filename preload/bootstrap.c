@@ -400,6 +400,7 @@ __attribute__((constructor)) static void lockwatch_init(void) {
   lw_core_set_state_fn(LW_TYPE_C11, lw_mutex_state);
   lw_core_set_state_fn(LW_TYPE_RWLOCK, lw_rwlock_state);
   lw_core_set_state_fn(LW_TYPE_SPIN, lw_spin_state);
+  lw_preload_glib_init();
   lw_core_capture_program();
   lw_report_halt = halt_now;
   pthread_key_create(&thread_key, thread_key_destructor);

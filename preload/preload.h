@@ -142,6 +142,16 @@ typedef int (*lw_timed_fn)(void *lock, const struct timespec *abs);
  */
 int lw_wait_slices(lw_thread_t *t, lw_acq_t *a, void *lock, lw_timed_fn timed, clockid_t clock);
 
+/*
+ * Publishes that t waits for a's lock in a call lockwatch cannot cut into
+ * slices (a custom lock's, or a GMutex's), for the watcher thread to check
+ * (started at the first such wait); lw_wait_end ends it. Guard set.
+ */
+void lw_preload_watch_begin(lw_thread_t *t, const lw_acq_t *a);
+
+/* Tells the core how to read a GMutex (wrap_glib.c). */
+void lw_preload_glib_init(void);
+
 /* Marks the calling thread as waiting for a's lock (or no longer), around a real blocking call. */
 static inline void lw_wait_mark(lw_thread_t *t, lw_acq_t *a, bool waiting) {
   lw_tls_guard = 1;

@@ -25,7 +25,8 @@ wanted = {
 failed = False
 # docs/api.md shows the examples the tests build, word for word.
 api = (root / "docs/api.md").read_text()
-for example in ("docs/examples/api_example.c", "docs/examples/api_example.cpp"):
+for example in ("docs/examples/api_example.c", "docs/examples/api_example.cpp",
+                "docs/examples/spinlock.c"):
     if (root / example).read_text() not in api:
         failed = True
         print(f"docs/api.md does not show {example} as it is")

@@ -12,6 +12,18 @@
  *   LOCKWATCH_ASSERT_HELD(&lock)           "this thread holds it (exclusively)"
  *   LOCKWATCH_ASSERT_READ_HELD(&lock)      "this thread holds it, in any mode"
  *
+ * and lets a lock lockwatch cannot see (a spinlock of the program's own, a
+ * lock of another runtime) go through the same checks as a pthread mutex:
+ *
+ *   lockwatch_lock_create(&lock, "name", &class_key, flags)
+ *   lockwatch_before_acquire(&lock, flags)  ... take the lock ...
+ *   lockwatch_after_acquire(&lock, flags, acquired)
+ *   lockwatch_release(&lock)                ... then release it
+ *   lockwatch_lock_destroy(&lock)
+ *
+ * The *_at forms carry the caller's own frames (file, line, function: a
+ * script's, say), which then lead the report's stacks.
+ *
  * The header is all there is: a program using it links with nothing but
  * -pthread and runs unchanged without lockwatch, every call then a check of
  * one cached pointer. Under lockwatch the calls reach its entry points,
@@ -42,6 +54,32 @@
 /* Ranks are 0 to this; a rank out of range is refused (and said so). */
 #define LOCKWATCH_RANK_MAX 1000000000L
 
+#ifndef __ASSEMBLER__
+/*
+ * A frame of the caller's own, given to the *_at calls: where the lock is
+ * used in the caller's terms (a Python file, line and function). Frames
+ * are given innermost first; the strings are copied (up to 1023 bytes).
+ */
+typedef struct lockwatch_frame {
+  const char *file;
+  int line;
+  const char *function;
+} lockwatch_frame_t;
+#endif
+
+/* Flags of lockwatch_lock_create: what the lock is. */
+#define LOCKWATCH_LOCK_RECURSIVE 0x1u /* its owner may take it again (each take counted) */
+#define LOCKWATCH_LOCK_RW 0x2u        /* a read-write lock: readers do not wait for readers */
+/* Flags of lockwatch_before_acquire and lockwatch_after_acquire: what this acquisition is. */
+#define LOCKWATCH_ACQ_TRY 0x100u       /* cannot block (a trylock): adds no order into the lock */
+#define LOCKWATCH_ACQ_READ 0x200u      /* for reading (a LOCKWATCH_LOCK_RW lock only) */
+#define LOCKWATCH_ACQ_RECURSIVE 0x400u /* this time the owner may take it again */
+#define LOCKWATCH_ACQ_TIMED 0x800u     /* blocks, with a timeout */
+/* Flag of any *_at call: the frames given are the whole stack (none of the machine's follow). */
+#define LOCKWATCH_FRAMES_ONLY 0x10000u
+/* Most frames an event keeps (more are dropped from the outer end). */
+#define LOCKWATCH_FRAMES_MAX 64
+
 #if !defined(LOCKWATCH_NO_API) && !defined(__ASSEMBLER__)
 
 #include <dlfcn.h>
@@ -63,6 +101,15 @@ struct lockwatch__api {
   int (*name)(const void *lock, const char *name);
   int (*rank)(const void *lock, long rank, unsigned flags);
   void (*assert_held)(const void *lock, int read);
+  int (*lock_create)(const void *lock, const char *name, const void *class_key, unsigned flags,
+                     const lockwatch_frame_t *frames, unsigned nframes);
+  void (*lock_destroy)(const void *lock, unsigned flags, const lockwatch_frame_t *frames,
+                       unsigned nframes);
+  void (*before_acquire)(const void *lock, unsigned flags, const lockwatch_frame_t *frames,
+                         unsigned nframes);
+  void (*after_acquire)(const void *lock, unsigned flags, int acquired);
+  void (*release)(const void *lock, unsigned flags, const lockwatch_frame_t *frames,
+                  unsigned nframes);
 };
 
 /* Looks the entry points up once, into *slot; returns them. Internal. */
@@ -76,6 +123,16 @@ static inline const struct lockwatch__api *lockwatch__resolve(
   __builtin_memcpy(&api.rank, &p, sizeof p);
   p = dlsym(LOCKWATCH__RTLD_DEFAULT, "lw_api_assert_held");
   __builtin_memcpy(&api.assert_held, &p, sizeof p);
+  p = dlsym(LOCKWATCH__RTLD_DEFAULT, "lw_api_lock_create");
+  __builtin_memcpy(&api.lock_create, &p, sizeof p);
+  p = dlsym(LOCKWATCH__RTLD_DEFAULT, "lw_api_lock_destroy");
+  __builtin_memcpy(&api.lock_destroy, &p, sizeof p);
+  p = dlsym(LOCKWATCH__RTLD_DEFAULT, "lw_api_before_acquire");
+  __builtin_memcpy(&api.before_acquire, &p, sizeof p);
+  p = dlsym(LOCKWATCH__RTLD_DEFAULT, "lw_api_after_acquire");
+  __builtin_memcpy(&api.after_acquire, &p, sizeof p);
+  p = dlsym(LOCKWATCH__RTLD_DEFAULT, "lw_api_release");
+  __builtin_memcpy(&api.release, &p, sizeof p);
   __atomic_store_n(slot, &api, __ATOMIC_RELEASE);
   return &api;
 }
@@ -149,6 +206,88 @@ static inline void lockwatch_assert_held(const volatile void *lock) {
 static inline void lockwatch_assert_read_held(const volatile void *lock) {
   const struct lockwatch__api *a = lockwatch__api();
   if (a->assert_held) a->assert_held((const void *)lock, 1);
+}
+
+/* Always inlined, so that reports start in the caller's function, at the line of the call. */
+#define LOCKWATCH__INLINE static inline __attribute__((always_inline))
+
+/*
+ * Custom locks: a lock lockwatch cannot see (its code never calls the C
+ * library's lock functions) announces itself. Every call takes the
+ * address that names the lock (usually the lock object's).
+ *
+ * lockwatch_lock_create: a new lock at lock, named name (may be NULL), of
+ * the class class_key names (the address of an object of the program's,
+ * the same for every lock of the class: lockdep's lock_class_key), or NULL
+ * for the class of its creation site, as for pthread locks. flags:
+ * LOCKWATCH_LOCK_*. A lock created again at the same address is a new
+ * lock. Returns 0 or an errno value (EINVAL: bad input, said on stderr);
+ * always 0 without lockwatch.
+ */
+LOCKWATCH__INLINE int lockwatch_lock_create(const volatile void *lock, const char *name,
+                                        const void *class_key, unsigned flags) {
+  const struct lockwatch__api *a = lockwatch__api();
+  return a->lock_create ? a->lock_create((const void *)lock, name, class_key, flags, 0, 0) : 0;
+}
+
+/* lockwatch_lock_create with the caller's own frames (nframes of them, innermost first). */
+LOCKWATCH__INLINE int lockwatch_lock_create_at(const volatile void *lock, const char *name,
+                                           const void *class_key, unsigned flags,
+                                           const lockwatch_frame_t *frames, unsigned nframes) {
+  const struct lockwatch__api *a = lockwatch__api();
+  return a->lock_create
+             ? a->lock_create((const void *)lock, name, class_key, flags, frames, nframes)
+             : 0;
+}
+
+/* The lock at lock ends (its orders too); reports destroy-locked if it is held. */
+LOCKWATCH__INLINE void lockwatch_lock_destroy(const volatile void *lock) {
+  const struct lockwatch__api *a = lockwatch__api();
+  if (a->lock_destroy) a->lock_destroy((const void *)lock, 0, 0, 0);
+}
+
+LOCKWATCH__INLINE void lockwatch_lock_destroy_at(const volatile void *lock, unsigned flags,
+                                             const lockwatch_frame_t *frames, unsigned nframes) {
+  const struct lockwatch__api *a = lockwatch__api();
+  if (a->lock_destroy) a->lock_destroy((const void *)lock, flags, frames, nframes);
+}
+
+/*
+ * Call right before trying to take the lock (flags: LOCKWATCH_ACQ_*). The
+ * orders it makes are checked here, before the thread can block; until
+ * lockwatch_after_acquire the thread counts as waiting for the lock, and a
+ * real deadlock among waiting threads is reported (on_deadlock decides
+ * what follows, as for mutexes).
+ */
+LOCKWATCH__INLINE void lockwatch_before_acquire(const volatile void *lock, unsigned flags) {
+  const struct lockwatch__api *a = lockwatch__api();
+  if (a->before_acquire) a->before_acquire((const void *)lock, flags, 0, 0);
+}
+
+LOCKWATCH__INLINE void lockwatch_before_acquire_at(const volatile void *lock, unsigned flags,
+                                               const lockwatch_frame_t *frames,
+                                               unsigned nframes) {
+  const struct lockwatch__api *a = lockwatch__api();
+  if (a->before_acquire) a->before_acquire((const void *)lock, flags, frames, nframes);
+}
+
+/* Call once the attempt ended: acquired non-zero if the thread now holds the lock. */
+LOCKWATCH__INLINE void lockwatch_after_acquire(const volatile void *lock, unsigned flags,
+                                           int acquired) {
+  const struct lockwatch__api *a = lockwatch__api();
+  if (a->after_acquire) a->after_acquire((const void *)lock, flags, acquired);
+}
+
+/* Call right after releasing the lock; reports unlock-not-owner if the thread did not hold it. */
+LOCKWATCH__INLINE void lockwatch_release(const volatile void *lock) {
+  const struct lockwatch__api *a = lockwatch__api();
+  if (a->release) a->release((const void *)lock, 0, 0, 0);
+}
+
+LOCKWATCH__INLINE void lockwatch_release_at(const volatile void *lock, unsigned flags,
+                                        const lockwatch_frame_t *frames, unsigned nframes) {
+  const struct lockwatch__api *a = lockwatch__api();
+  if (a->release) a->release((const void *)lock, flags, frames, nframes);
 }
 
 #ifdef __cplusplus

@@ -233,7 +233,8 @@ def check_report(where, r, problems):
         lock_ids.append(l.get("id"))
         if not (isinstance(l.get("address"), str) and HEX_RE.match(l["address"])):
             problems.append(f"{w}.address: expected a hex string, found {l.get('address')!r}")
-        if l.get("type") not in ("mutex", "rwlock", "spinlock", "C11 mutex", "semaphore"):
+        if l.get("type") not in ("mutex", "rwlock", "spinlock", "C11 mutex", "semaphore",
+                                  "custom lock", "GMutex"):
             problems.append(f"{w}.type: unknown type {l.get('type')!r}")
         if l.get("name") is not None and not isinstance(l.get("name"), str):
             problems.append(f"{w}.name: expected a string or null")
