@@ -288,6 +288,8 @@ static void on_exit_handler(int status, void *arg) {
   (void)arg;
   if (!lw_active) return;
   lw_tls_guard++;
+  /* the thread that ends the process (exit, or a return from main) may still hold locks */
+  if (lw_tls_self && getpid() == lw_preload_pid) lw_exit_check(lw_tls_self);
   lw_active = 0; /* from now on every wrapper passes straight through */
   int result = lw_core_finish(status, true);
   if (result != status) {
