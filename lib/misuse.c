@@ -239,12 +239,29 @@ out:
 
 /* ---- exit, and objects destroyed with waiters ------------------------------------ */
 
+/*
+ * Is another thread blocked waiting for the lock h? Then holding it is how
+ * the exiting thread keeps that thread parked (Redis stops its I/O threads
+ * so), not a forgotten unlock.
+ */
+static bool parks_a_thread(const lw_thread_t *t, const lw_held_t *h) {
+  for (lw_thread_t *u = lw_threads_first(); u; u = u->next_all)
+    if (u != t && u->live && atomic_load_explicit(&u->wait_id, memory_order_acquire) == h->id)
+      return true;
+  return false;
+}
+
+/* Does the exiting thread still hold h, forgotten (no thread parked on it)? */
+static bool held_at_exit(const lw_thread_t *t, const lw_held_t *h) {
+  return still_held(h) && !parks_a_thread(t, h);
+}
+
 void lw_exit_check(lw_thread_t *t) {
   uint32_t n = 0;
   uint64_t sig = LW_REPORT_EXIT_HOLDING;
   for (uint32_t i = 0; i < t->nheld; i++) {
     const lw_held_t *h = &t->held[i];
-    if (!still_held(h)) continue;
+    if (!held_at_exit(t, h)) continue;
     n++;
     sig = lw_u64_mix(sig ^ h->stack);
   }
@@ -254,9 +271,9 @@ void lw_exit_check(lw_thread_t *t) {
   if (!r) return;
   r->passes = true; /* a warning: listed, changes nothing (docs/rules.md) */
   uint32_t k = 0;
-  for (uint32_t i = 0; i < t->nheld; i++) {
+  for (uint32_t i = 0; i < t->nheld && k < n; i++) {
     const lw_held_t *h = &t->held[i];
-    if (!still_held(h)) continue;
+    if (!held_at_exit(t, h)) continue;
     r->locks[k] = rlock_of(h->rec, h->id);
     lw_report_add_event(r, LW_EV_HELD, t->seq, (int32_t)k, h->mode, h->stack);
     k++;
