@@ -251,9 +251,15 @@ static bool parks_a_thread(const lw_thread_t *t, const lw_held_t *h) {
   return false;
 }
 
-/* Does the exiting thread still hold h, forgotten (no thread parked on it)? */
+/*
+ * Does the exiting thread still hold h, a lock other threads take too, and
+ * forgotten (no thread parked on it)? A lock only the exiting thread ever
+ * took keeps no one waiting (Redis holds its module lock from start to end).
+ */
 static bool held_at_exit(const lw_thread_t *t, const lw_held_t *h) {
-  return still_held(h) && !parks_a_thread(t, h);
+  return still_held(h) &&
+         atomic_load_explicit(&h->rec->users, memory_order_relaxed) == LW_USERS_SHARED &&
+         !parks_a_thread(t, h);
 }
 
 void lw_exit_check(lw_thread_t *t) {

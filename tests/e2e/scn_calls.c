@@ -10,8 +10,10 @@
  *                     --room: one below, so the post succeeds.
  *   sem-init-einval   sem_init with a value above SEM_VALUE_MAX: EINVAL.
  *                     --valid: a valid value.
- *   exit-held         main locks M and returns from main holding it.
- *                     --exit: calls exit(0) instead. --unlock: unlocks first.
+ *   exit-held         T1 locks and unlocks M; main locks M and returns from
+ *                     main holding it. --exit: calls exit(0) instead.
+ *                     --unlock: unlocks first. --alone: no T1 (only main
+ *                     ever takes M: nobody else can wait for it).
  *   cond-destroy      T1 waits on C (a 2 s timed wait); main destroys C while
  *                     T1 waits (glibc's destroy waits until T1 times out).
  *                     --signalled: main signals C first, then destroys it at
@@ -103,7 +105,15 @@ static void sem_init_einval(int valid) {
   printf("sem_init: %d\n", rc);
 }
 
+static void *lock_unlock_m(void *arg) {
+  (void)arg;
+  SCN_CHECK(pthread_mutex_lock(&mu_m));
+  SCN_CHECK(pthread_mutex_unlock(&mu_m));
+  return NULL;
+}
+
 static void exit_held(int argc, char **argv) {
+  if (!scn_flag(argc, argv, "--alone")) scn_run_thread(lock_unlock_m, NULL); /* M is shared */
   SCN_CHECK(pthread_mutex_lock(&mu_m)); /* LW:calls-exit-lock */
   if (scn_flag(argc, argv, "--unlock")) SCN_CHECK(pthread_mutex_unlock(&mu_m));
   printf("exit-held\n");
@@ -190,7 +200,7 @@ static void barrier(const char *mode, int released) {
       SCN_CHECK(pthread_barrier_destroy(&bar));
     } else {
       SCN_CHECK(pthread_create(&d, NULL, barrier_destroyer, NULL));
-      pause_ms(200);
+      pause_ms(1000); /* T2's destroy is reported before it blocks */
       printf("barrier-destroy\n");
       fflush(stdout);
       exit(0); /* T1 and T2 wait forever */
