@@ -925,6 +925,7 @@ void lw__acquire_slow(lw_thread_t *t, lw_acq_t *a, uintptr_t addr, unsigned type
                       lw_kind_fn kind, unsigned mode, unsigned flags, uintptr_t pc) {
   int saved = errno;
   acquire_slow(t, a, addr, type, kind, mode, flags, pc);
+  if (a->rec) lw_lock_note_user(a->rec, t);
   errno = saved;
 }
 

@@ -9,6 +9,7 @@
 #ifndef LW_CORE_H
 #define LW_CORE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -125,6 +126,62 @@ void lw_cond_wait_after(lw_thread_t *t, const lw_acq_t *a, bool reacquired);
 
 /* The condition variable at cond was initialised or destroyed. */
 void lw_cond_forget(lw_thread_t *t, uintptr_t cond);
+
+/* What kind of call failed, for lw_call_failed: the failures that are normal for it. */
+enum {
+  LW_CALL_TRY = 1u << 0,     /* a trylock: EBUSY and EAGAIN are its answer "taken" */
+  LW_CALL_TIMED = 1u << 1,   /* a timed wait: ETIMEDOUT is its answer "too late" */
+  LW_CALL_INIT = 1u << 2,    /* an initialisation: EAGAIN and ENOMEM are lack of resources */
+  LW_CALL_DESTROY = 1u << 3, /* a destruction */
+};
+
+/* Is err what a call with these flags may return in a correct program (a busy trylock...)? */
+static inline bool lw_call_normal_failure(int err, unsigned flags) {
+  switch (err) {
+  case EOWNERDEAD: /* a robust mutex is recovered: success */
+  case EINTR:      /* a signal handler interrupted a semaphore wait */
+  case ENOMEM:     /* resources, not misuse */
+    return true;
+  case EBUSY: return (flags & LW_CALL_TRY) != 0;
+  case EAGAIN: return (flags & (LW_CALL_TRY | LW_CALL_INIT)) != 0;
+  case ETIMEDOUT: return (flags & LW_CALL_TIMED) != 0;
+  default: return false;
+  }
+}
+
+/*
+ * The barrier at addr was initialised with count (0: destroyed). Returns the
+ * count it had been initialised with before (0: never seen, or destroyed).
+ */
+uint32_t lw_barrier_swap(uintptr_t addr, uint32_t count);
+
+/* The count the barrier at addr was last initialised with (0: not seen, or destroyed). */
+uint32_t lw_barrier_count(uintptr_t addr);
+
+/*
+ * The call (its function's name, a static string) on the object at obj
+ * returned the error err. Unless err is normal for such a call (flags), or
+ * a misuse report was made during the call (t->misuse_seen is no longer
+ * mark), reports call-failed, saying why the call fails. type is the lock
+ * type of obj when it is a lock (the report names it), else LW_TYPE_COUNT.
+ */
+void lw_call_failed(lw_thread_t *t, uint32_t mark, const char *call, int err, unsigned flags,
+                    uintptr_t obj, unsigned type);
+
+/*
+ * The process exits (exit, or a return from main) on the calling thread:
+ * reports exit-holding-lock, a warning that fails nothing, if it still
+ * holds locks (robust mutexes and semaphores excepted, as at thread exit).
+ */
+void lw_exit_check(lw_thread_t *t);
+
+/*
+ * Reports a misuse of the condition variable, semaphore or barrier at obj
+ * (kind, detail: LW_REPORT_*, LW_DETAIL_*) by the call, with waiters threads
+ * still waiting on it, once per place.
+ */
+void lw_object_misuse(lw_thread_t *t, unsigned kind, unsigned detail, const char *call,
+                      uintptr_t obj, uint32_t waiters);
 
 /* A lock is initialised at addr: it gets a new identity. */
 void lw_lock_created(lw_thread_t *t, uintptr_t addr, unsigned type, unsigned kind, uintptr_t pc);

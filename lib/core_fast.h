@@ -40,6 +40,18 @@ static inline uint64_t lw_gate_scan(const lw_thread_t *t) {
   return sig;
 }
 
+/*
+ * t takes the lock rec (a thread's first use of it, or a use after its cache
+ * forgot it): rec->users says whether one thread or several took it, for
+ * exit-holding-lock. Semaphores keep their own account of users (sem.c).
+ */
+static inline void lw_lock_note_user(lw_lock_t *rec, const lw_thread_t *t) {
+  uint32_t me = t->seq + 1, u = atomic_load_explicit(&rec->users, memory_order_relaxed);
+  if (LW_FAST_LIKELY(u == me || u == LW_USERS_SHARED) || rec->type == LW_TYPE_SEM) return;
+  if (u != 0 || !atomic_compare_exchange_strong(&rec->users, &u, me))
+    if (u != me) atomic_store_explicit(&rec->users, LW_USERS_SHARED, memory_order_relaxed);
+}
+
 /* The chain-cache key of requesting id in mode on top of t's held stack (non-zero). */
 static inline uint64_t lw_chain_key(const lw_thread_t *t, uint64_t id, unsigned mode) {
   return (lw_chain_step(t->held[t->nheld - 1].chain, id, mode, 0) ^ lw_gate_scan(t)) | 1;
@@ -63,6 +75,7 @@ static inline __attribute__((always_inline)) void lw_acquire_before(lw_thread_t 
     lw_lock_t *rec = lw_registry_find(addr, &id);
     t->lcache_misses++;
     if (!rec || rec->type != type) goto slow;
+    lw_lock_note_user(rec, t);
     if (LW_FAST_UNLIKELY(lw_profile_on)) lw_profile_fold_entry(c, true);
     *c = (lw_lcache_t){addr, rec, id, 0, 0, 0, 0, (uint8_t)type};
   }

@@ -27,7 +27,8 @@ typedef struct lw_lock {
   _Atomic uint32_t foreign_unlocks; /* unlocks by a thread that did not hold it */
   struct lw_class *cls; /* its lock class (class.h), or NULL */
   _Atomic uint32_t users; /* semaphores: 0, 1 + the seq of the only thread that made or asked
-                             for it, or LW_USERS_SHARED */
+                             for it, or LW_USERS_SHARED; other locks: 0, 1 + the seq of the
+                             only thread that took it, or LW_USERS_SHARED */
   lw_node_t node; /* in the lock-order graph */
   struct lw_lock *next_free;
   /*

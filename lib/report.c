@@ -3,6 +3,7 @@
  */
 #include "report.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,13 @@ static const char *const kind_names[LW_REPORT_KIND_COUNT][2] = {
     [LW_REPORT_LOCK_ABANDONED] = {"lock-abandoned", "a held lock's memory holds a new lock"},
     [LW_REPORT_RANK_VIOLATION] = {"rank-violation", "a lock is taken against the declared ranks"},
     [LW_REPORT_NOT_HELD] = {"not-held", "a lock asserted held is not held"},
+    [LW_REPORT_CALL_FAILED] = {"call-failed", "a lock call fails"},
+    [LW_REPORT_EXIT_HOLDING] = {"exit-holding-lock", "the process exits holding locks"},
+    [LW_REPORT_COND_DESTROY_WAITING] = {"cond-destroy-waiting",
+                                        "a condition variable is destroyed while threads wait on it"},
+    [LW_REPORT_SEM_DESTROY_WAITING] = {"sem-destroy-waiting",
+                                       "a semaphore is destroyed while threads wait on it"},
+    [LW_REPORT_BARRIER_MISUSE] = {"barrier-misuse", "a barrier is misused"},
 };
 
 const char *lw_report_kind_name(unsigned kind) {
@@ -40,14 +48,40 @@ const char *lw_report_kind_title(unsigned kind) {
 const char *lw_report_detail_name(unsigned detail) {
   static const char *const names[LW_DETAIL_COUNT] = {
       "", "blocks-forever", "fails", "times-out", "may-block", "not-locked", "other-owner",
-      "self-owner", "not-held", "two-mutexes", "same-rank", "higher-rank", "read-held"};
+      "self-owner", "not-held", "two-mutexes", "same-rank", "higher-rank", "read-held",
+      "zero-count", "reinit-waiting", "destroy-waiting"};
   return detail < LW_DETAIL_COUNT ? names[detail] : "";
+}
+
+/* The name of an errno value a lock call can return ("EPERM"), or NULL. */
+static const char *errno_name(int err) {
+  switch (err) {
+  case EINVAL: return "EINVAL";
+  case EPERM: return "EPERM";
+  case EDEADLK: return "EDEADLK";
+  case EBUSY: return "EBUSY";
+  case EAGAIN: return "EAGAIN";
+  case EOVERFLOW: return "EOVERFLOW";
+  case ENOTRECOVERABLE: return "ENOTRECOVERABLE";
+  case ETIMEDOUT: return "ETIMEDOUT";
+  case EOWNERDEAD: return "EOWNERDEAD";
+  case EINTR: return "EINTR";
+  case ENOMEM: return "ENOMEM";
+  case ENOSYS: return "ENOSYS";
+  default: return NULL;
+  }
+}
+
+const char *lw_errno_name(int err) {
+  const char *n = errno_name(err);
+  return n ? n : "E?";
 }
 
 const char *lw_event_name(unsigned what) {
   static const char *const names[LW_EV_COUNT] = {"lock",        "held",         "unlock",
                                                  "destroy",     "exit",         "cond-wait",
-                                                 "cond-earlier", "wait",        "assert"};
+                                                 "cond-earlier", "wait",        "assert",
+                                                 "call"};
   return what < LW_EV_COUNT ? names[what] : "unknown";
 }
 

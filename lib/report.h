@@ -29,6 +29,11 @@ enum lw_report_kind {
   LW_REPORT_LOCK_ABANDONED,
   LW_REPORT_RANK_VIOLATION, /* a lock taken against the ranks the program declared */
   LW_REPORT_NOT_HELD,       /* LOCKWATCH_ASSERT_HELD failed */
+  LW_REPORT_CALL_FAILED,    /* a lock, condvar, semaphore or barrier call failed (misuse.c) */
+  LW_REPORT_EXIT_HOLDING,   /* the process exits while the exiting thread holds locks */
+  LW_REPORT_COND_DESTROY_WAITING, /* a condition variable is destroyed with threads waiting */
+  LW_REPORT_SEM_DESTROY_WAITING,  /* a semaphore is destroyed with threads waiting */
+  LW_REPORT_BARRIER_MISUSE, /* a barrier of count 0, or re-initialised or destroyed with waiters */
   LW_REPORT_KIND_COUNT
 };
 
@@ -53,6 +58,9 @@ enum lw_report_detail {
   LW_DETAIL_SAME_RANK,      /* rank-violation: a lock of the rank held, not declared nestable */
   LW_DETAIL_HIGHER_RANK,    /* rank-violation: a lock of a higher rank is held */
   LW_DETAIL_READ_HELD,      /* not-held: held, but only for reading */
+  LW_DETAIL_ZERO_COUNT,     /* barrier-misuse: initialised with a count of 0 */
+  LW_DETAIL_REINIT_WAITING, /* barrier-misuse: initialised again while threads wait on it */
+  LW_DETAIL_DESTROY_WAITING, /* barrier-misuse: destroyed while threads wait on it */
   LW_DETAIL_COUNT
 };
 
@@ -70,8 +78,12 @@ enum lw_event_what {
   LW_EV_COND_EARLIER, /* waited on the same condition variable with the lock here */
   LW_EV_WAIT,         /* is blocked waiting for the lock here */
   LW_EV_ASSERT,       /* asserts here that it holds the lock */
+  LW_EV_CALL,         /* makes the call the report is about here (no lock: -1, or its lock) */
   LW_EV_COUNT
 };
+
+/* "EPERM" for EPERM, and so on for the errors lock calls return ("E?" for others). */
+const char *lw_errno_name(int err);
 
 /* "lock", "held", ... as in JSON events[].what. */
 const char *lw_event_name(unsigned what);
@@ -138,6 +150,10 @@ typedef struct lw_report {
   uintptr_t object;      /* the condition variable, for cond-wait-unheld */
   int other_tid;         /* the owner's kernel tid when another thread holds the lock */
   uint64_t waited_ms;    /* stall: how long the thread had waited */
+  const char *call;      /* call-failed, and the kinds about an object: the function called */
+  int error;             /* call-failed: the errno value it returned */
+  const char *reason;    /* call-failed: why it fails (a static sentence) */
+  uint32_t waiters;      /* *-destroy-waiting, barrier-misuse: threads still waiting */
   const char *suppressed_by; /* the suppression rule that matched, or NULL */
   bool class_level;      /* inversion found in the class graph: no two instances met in both orders */
   uint64_t signature;    /* inversions: the classes and witness stacks that make it one bug */

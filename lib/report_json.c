@@ -244,6 +244,23 @@ static void json_report(lw_json_t *j, const lw_report_t *r) {
     lw_json_key(j, "condition_variable");
     lw_json_hex(j, r->object);
   }
+  if (r->call) {
+    lw_json_key(j, "call");
+    lw_json_string(j, r->call);
+    lw_json_key(j, "object");
+    lw_json_hex(j, r->object);
+  }
+  if (r->kind == LW_REPORT_CALL_FAILED) {
+    lw_json_key(j, "error");
+    lw_json_string(j, lw_errno_name(r->error));
+    lw_json_key(j, "reason");
+    lw_json_string(j, r->reason);
+  }
+  if (r->kind == LW_REPORT_COND_DESTROY_WAITING || r->kind == LW_REPORT_SEM_DESTROY_WAITING ||
+      r->kind == LW_REPORT_BARRIER_MISUSE) {
+    lw_json_key(j, "waiters");
+    lw_json_uint(j, r->waiters);
+  }
   if (r->kind == LW_REPORT_STALL) {
     lw_json_key(j, "waited_ms");
     lw_json_uint(j, r->waited_ms);

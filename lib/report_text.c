@@ -266,9 +266,47 @@ static uint32_t deadlock_threads(const lw_report_t *r) {
   return n;
 }
 
+/* The sentence under the headline of the kinds about one call; false for others. */
+static bool text_object_headline(const lw_report_t *r, const lw_revent_t *e, lw_buf_t *b) {
+  switch (r->kind) {
+  case LW_REPORT_CALL_FAILED:
+    lw_buf_printf(b, "  Thread T%u: %s(0x%lx) returned %s: %s.\n", e->thread, r->call,
+                  (unsigned long)r->object, lw_errno_name(r->error), r->reason);
+    return true;
+  case LW_REPORT_COND_DESTROY_WAITING:
+  case LW_REPORT_SEM_DESTROY_WAITING:
+    lw_buf_printf(b, "  Thread T%u: %s(0x%lx) while %u thread%s wait%s on it; %s.\n", e->thread,
+                  r->call, (unsigned long)r->object, r->waiters, r->waiters == 1 ? "" : "s",
+                  r->waiters == 1 ? "s" : "",
+                  r->kind == LW_REPORT_COND_DESTROY_WAITING
+                      ? "glibc's destroy waits until they are woken"
+                      : "they may never be woken");
+    return true;
+  case LW_REPORT_BARRIER_MISUSE:
+    if (r->detail == LW_DETAIL_ZERO_COUNT)
+      lw_buf_printf(b, "  Thread T%u: %s(0x%lx) with a count of 0 (it fails with EINVAL).\n",
+                    e->thread, r->call, (unsigned long)r->object);
+    else
+      lw_buf_printf(b, "  Thread T%u: %s(0x%lx) while %u thread%s wait%s on it; %s.\n",
+                    e->thread, r->call, (unsigned long)r->object, r->waiters,
+                    r->waiters == 1 ? "" : "s", r->waiters == 1 ? "s" : "",
+                    r->detail == LW_DETAIL_DESTROY_WAITING
+                        ? "glibc's destroy waits for them forever"
+                        : "they are never released");
+    return true;
+  default: return false;
+  }
+}
+
 /* The sentence under the headline, for kinds that are not cycles. */
 static void text_headline(const lw_report_t *r, lw_buf_t *b) {
   const lw_revent_t *e = r->nevents ? &r->events[0] : NULL;
+  if (e && r->call && text_object_headline(r, e, b)) return;
+  if (e && r->kind == LW_REPORT_EXIT_HOLDING) {
+    lw_buf_printf(b, "  Thread T%u ends the process holding %u lock%s (not counted: a warning).\n",
+                  e->thread, r->nlocks, r->nlocks == 1 ? "" : "s");
+    return;
+  }
   if (!e || e->lock < 0 || (uint32_t)e->lock >= r->nlocks) return;
   const lw_rlock_t *l = &r->locks[e->lock];
   unsigned long long id = (unsigned long long)l->id;
@@ -368,6 +406,7 @@ static void text_event(const lw_report_t *r, const lw_revent_t *e, lw_buf_t *b) 
     break;
   case LW_EV_WAIT: lw_buf_printf(b, "Thread T%u waits for M%llu%s here:", e->thread, id, mode); break;
   case LW_EV_ASSERT: lw_buf_printf(b, "Thread T%u asserts it holds M%llu here:", e->thread, id); break;
+  case LW_EV_CALL: lw_buf_printf(b, "Thread T%u calls %s here:", e->thread, r->call ? r->call : "exit"); break;
   default: lw_buf_puts(b, "here:");
   }
   lw_buf_puts(b, "\n");

@@ -114,6 +114,7 @@ typedef struct lw_thread {
   struct lw_thread *next_all, *next_free;
   bool live;
   uint8_t exit_rounds; /* thread-specific data destructor rounds seen at its exit (preload) */
+  uint32_t misuse_seen; /* misuse found in this thread's calls (a failed call it explains) */
   /*
    * Blocked-wait state, read by other threads looking for a deadlock. A
    * thread publishes it before it blocks and clears it after; while it is

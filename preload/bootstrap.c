@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <link.h>
 #include <sys/auxv.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <limits.h>
 #include <stdatomic.h>
@@ -220,8 +221,38 @@ static void start_dump_thread(void) {
   sigaction(sig, &sa, NULL);
 }
 
+/*
+ * live_dir: this process's lw.<pid>.live, locked until the process ends (the
+ * kernel drops an flock lock then, however the process ends), so that
+ * lockwatch run can wait for every process it started. -1: none.
+ */
+static int live_fd = -1;
+
+/* Makes and locks this process's live file, holding its program's path. */
+static void live_begin(void) {
+  if (!lw_opt.live_dir[0]) return;
+  char path[4096], exe[4096];
+  int n = snprintf(path, sizeof path, "%s/lw.%d.live", lw_opt.live_dir, (int)getpid());
+  if (n < 0 || (size_t)n >= sizeof path) return;
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    return;
+  }
+  ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (len > 0 && write(fd, exe, (size_t)len) < 0) { /* the name is only for messages */
+  }
+  live_fd = fd;
+}
+
 static void fork_child(void) {
   lw_preload_pid = getpid();
+  if (live_fd >= 0) { /* the parent's, shared: the child gets its own */
+    close(live_fd);
+    live_fd = -1;
+    live_begin();
+  }
   lw_core_fork_child();
   start_dump_thread(); /* threads do not survive fork */
 }
@@ -316,6 +347,8 @@ static void on_exit_handler(int status, void *arg) {
   (void)arg;
   if (!lw_active) return;
   lw_tls_guard++;
+  /* the thread that ends the process (exit, or a return from main) may still hold locks */
+  if (lw_tls_self && getpid() == lw_preload_pid) lw_exit_check(lw_tls_self);
   lw_active = 0; /* from now on every wrapper passes straight through */
   wait_for_dumps();
   int result = lw_core_finish(status, true);
@@ -415,6 +448,7 @@ __attribute__((constructor)) static void lockwatch_init(void) {
   if (getauxval(AT_SECURE)) { /* setuid or setgid: write no file, whatever the options say */
     lw_opt.log_path = lw_opt.json_path = "";
   }
+  live_begin();
   if (!lw_opt.follow_exec) stop_following_exec();
   else if (lw_opt.json_path[0] && !lw_opt.run_id[0]) start_run();
   /* free() is another preloaded library's (an allocator before us in LD_PRELOAD)? */

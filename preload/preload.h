@@ -88,6 +88,26 @@ static inline void lw_leave(void) { lw_tls_guard = 0; }
 /* An acquisition succeeded (EOWNERDEAD: the caller owns a robust mutex whose owner died). */
 static inline bool lw_acquired(int rc) { return rc == 0 || rc == EOWNERDEAD; }
 
+/* The LW_CALL_* flags of an acquisition with the LW_ACQ_* flags f. */
+#define lw_call_flags(f) \
+  (((f) & LW_ACQ_TRY ? LW_CALL_TRY : 0u) | ((f) & LW_ACQ_TIMED ? LW_CALL_TIMED : 0u))
+
+/* The calling thread's count of misuse found, before a call that may fail (lw_wrap_failed). */
+static inline uint32_t lw_misuse_mark(void) { return lw_tls_self ? lw_tls_self->misuse_seen : 0; }
+
+/*
+ * After a call that returned err (not 0): reports call-failed unless it is
+ * normal for the call (flags) or a misuse report since mark explains it.
+ * errno is kept.
+ */
+static inline void lw_wrap_failed(uint32_t mark, const char *call, int err, unsigned flags,
+                                  const void *obj, unsigned type) {
+  lw_thread_t *t = lw_enter();
+  if (!t) return;
+  lw_call_failed(t, mark, call, err, flags, (uintptr_t)obj, type);
+  lw_leave();
+}
+
 /*
  * The body of every acquiring wrapper: enter, before-hook, the real call
  * (an expression), after-hook, leave, return the real call's result.
@@ -100,11 +120,14 @@ static inline bool lw_acquired(int rc) { return rc == 0 || rc == EOWNERDEAD; }
   lw_thread_t *t = lw_enter();                                                      \
   if (!t) return call;                                                              \
   lw_acq_t a;                                                                       \
+  uint32_t mark = t->misuse_seen;                                                   \
   lw_acquire_before(t, &a, (uintptr_t)(lock), type, kind, mode, flags, LW_RET_PC()); \
   lw_leave();                                                                       \
   int rc = call;                                                                    \
   lw_tls_guard = 1;                                                                 \
   lw_acquire_after(t, &a, ok(rc));                                                  \
+  if (LW_UNLIKELY(rc != 0) && (ok) == lw_acquired) /* C11 answers are no errno */   \
+    lw_call_failed(t, mark, __func__, rc, lw_call_flags(flags), (uintptr_t)(lock), type); \
   lw_leave();                                                                       \
   return rc;
 
@@ -178,6 +201,7 @@ static inline void lw_wait_mark(lw_thread_t *t, lw_acq_t *a, bool waiting) {
   lw_thread_t *t = lw_enter();                                                             \
   if (!t) return call;                                                                     \
   lw_acq_t a;                                                                              \
+  uint32_t mark = t->misuse_seen;                                                          \
   lw_acquire_before(t, &a, (uintptr_t)(lock), type, kind, mode, 0, LW_RET_PC());            \
   lw_leave();                                                                              \
   int rc;                                                                                  \
@@ -197,6 +221,8 @@ static inline void lw_wait_mark(lw_thread_t *t, lw_acq_t *a, bool waiting) {
   }                                                                                        \
   lw_tls_guard = 1;                                                                        \
   lw_acquire_after(t, &a, ok(rc));                                                         \
+  if (LW_UNLIKELY(rc != 0) && (ok) == lw_acquired)                                         \
+    lw_call_failed(t, mark, __func__, rc, 0, (uintptr_t)(lock), type);                     \
   lw_leave();                                                                              \
   return rc;
 
@@ -215,9 +241,12 @@ static inline void lw_wait_mark(lw_thread_t *t, lw_acq_t *a, bool waiting) {
        a signal handler locking meanwhile is not tracked) */                \
     int rc = call;                                                          \
     lw_release(t, (uintptr_t)(lock), type, NULL, 0);                        \
+    if (LW_UNLIKELY(rc != 0) && (type) != LW_TYPE_C11) /* C11: no errno */  \
+      lw_call_failed(t, t->misuse_seen, __func__, rc, 0, (uintptr_t)(lock), type); \
     lw_leave();                                                             \
     return rc;                                                              \
   }                                                                         \
+  uint32_t mark = t->misuse_seen;                                           \
   bool foreign = lw_release(t, (uintptr_t)(lock), type, state, LW_RET_PC()); \
   lw_leave();                                                               \
   int rc = call;                                                            \
@@ -226,6 +255,8 @@ static inline void lw_wait_mark(lw_thread_t *t, lw_acq_t *a, bool waiting) {
     lw_foreign_unlock(t, (uintptr_t)(lock));                                \
     lw_leave();                                                             \
   }                                                                         \
+  if (LW_UNLIKELY(rc != 0) && (type) != LW_TYPE_C11)                       \
+    lw_wrap_failed(mark, __func__, rc, 0, (lock), type);                    \
   return rc;
 
 static inline void lw_wrap_destroy_check(const void *lock, unsigned type, lw_state_fn state,

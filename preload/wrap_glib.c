@@ -97,8 +97,11 @@ LW_EXPORT void g_mutex_lock(void *m) {
   lw_leave();
 }
 
+/* g_mutex_trylock answers TRUE when it took the lock (and sets no error). */
+static inline bool gmutex_took(int rc) { return rc != 0; }
+
 LW_EXPORT int g_mutex_trylock(void *m) {
-  LW_ACQUIRE_OK(m, LW_TYPE_GMUTEX, NULL, LW_MODE_WRITE, LW_ACQ_TRY, (bool),
+  LW_ACQUIRE_OK(m, LW_TYPE_GMUTEX, NULL, LW_MODE_WRITE, LW_ACQ_TRY, gmutex_took,
                 LW_GREAL(trylock, "g_mutex_trylock")(m))
 }
 

@@ -39,12 +39,15 @@ LW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m) {
 LW_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr) {
   int rc = LW_REAL(pthread_mutex_init)(m, attr);
   if (rc == 0) lw_wrap_created(m, LW_TYPE_MUTEX, lw_mutex_kind((uintptr_t)m), LW_RET_PC());
+  else lw_wrap_failed(lw_misuse_mark(), __func__, rc, LW_CALL_INIT, m, LW_TYPE_COUNT);
   return rc;
 }
 
 LW_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m) {
+  uint32_t mark = lw_misuse_mark();
   lw_wrap_destroy_check(m, LW_TYPE_MUTEX, lw_mutex_state, LW_RET_PC());
   int rc = LW_REAL(pthread_mutex_destroy)(m);
   if (rc == 0) lw_wrap_destroyed(m);
+  else lw_wrap_failed(mark, __func__, rc, LW_CALL_DESTROY, m, LW_TYPE_MUTEX);
   return rc;
 }

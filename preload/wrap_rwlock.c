@@ -89,12 +89,15 @@ LW_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rw) {
 LW_EXPORT int pthread_rwlock_init(pthread_rwlock_t *rw, const pthread_rwlockattr_t *attr) {
   int rc = LW_REAL(pthread_rwlock_init)(rw, attr);
   if (rc == 0) lw_wrap_created(rw, LW_TYPE_RWLOCK, rw_kind(rw), LW_RET_PC());
+  else lw_wrap_failed(lw_misuse_mark(), __func__, rc, LW_CALL_INIT, rw, LW_TYPE_COUNT);
   return rc;
 }
 
 LW_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *rw) {
+  uint32_t mark = lw_misuse_mark();
   lw_wrap_destroy_check(rw, LW_TYPE_RWLOCK, lw_rwlock_state, LW_RET_PC());
   int rc = LW_REAL(pthread_rwlock_destroy)(rw);
   if (rc == 0) lw_wrap_destroyed(rw);
+  else lw_wrap_failed(mark, __func__, rc, LW_CALL_DESTROY, rw, LW_TYPE_RWLOCK);
   return rc;
 }

@@ -96,14 +96,28 @@ static int sem_wait_slices(lw_thread_t *t, lw_acq_t *a, sem_t *s) {
   return rc;
 }
 
+/*
+ * After a semaphore call returned -1: reports call-failed unless errno is
+ * normal for it (flags: LW_CALL_*). Returns -1 with errno kept.
+ */
+static int sem_failed(const char *call, unsigned flags, sem_t *s) {
+  int err = errno;
+  lw_wrap_failed(lw_misuse_mark(), call, err, flags, s, LW_TYPE_COUNT);
+  errno = err;
+  return -1;
+}
+
+/* The result of a semaphore call made straight (rc: 0 or -1). */
+#define SEM_RESULT(call, flags, s, rc) (LW_LIKELY((rc) == 0) ? 0 : sem_failed(call, flags, s))
+
 LW_EXPORT int sem_wait(sem_t *s) {
-  if (LW_UNLIKELY(sems_off())) return LW_REAL(sem_wait)(s);
+  if (LW_UNLIKELY(sems_off())) return SEM_RESULT(__func__, 0, s, LW_REAL(sem_wait)(s));
   lw_thread_t *t = lw_enter();
   if (!t) return LW_REAL(sem_wait)(s);
   lw_acq_t a; /* (the core's slow paths leave errno as it was) */
   lw_acquire_before(t, &a, (uintptr_t)s, LW_TYPE_SEM, NULL, LW_MODE_WRITE, 0, LW_RET_PC());
   lw_leave();
-  if (!a.rec) return LW_REAL(sem_wait)(s); /* not a lock */
+  if (!a.rec) return SEM_RESULT(__func__, 0, s, LW_REAL(sem_wait)(s)); /* not a lock */
   lw_sem_note_user(t, &a); /* a thread that asks for it counts as a user */
   int rc;
   if (__libc_single_threaded || !real_sem_clockwait) /* nobody to wait for */
@@ -111,16 +125,17 @@ LW_EXPORT int sem_wait(sem_t *s) {
   else if ((rc = LW_REAL(sem_trywait)(s)) != 0 && errno == EAGAIN)
     rc = sem_wait_slices(t, &a, s);
   else if (rc != 0)
-    return rc; /* EINVAL */
+    return sem_failed(__func__, 0, s); /* EINVAL */
   lw_tls_guard = 1;
   lw_acquire_after(t, &a, rc == 0); /* on failure, does nothing */
   lw_leave();
-  return rc;
+  return rc ? sem_failed(__func__, 0, s) : 0;
 }
 
 LW_EXPORT int sem_trywait(sem_t *s) {
   int rc = LW_REAL(sem_trywait)(s);
-  if (rc != 0 || LW_UNLIKELY(sems_off())) return rc;
+  if (rc != 0) return sem_failed(__func__, LW_CALL_TRY, s);
+  if (LW_UNLIKELY(sems_off())) return rc;
   lw_thread_t *t = lw_enter();
   if (!t) return rc;
   /* taken: an acquisition with its orders (no LW_ACQ_TRY; see rules.md) */
@@ -134,20 +149,20 @@ LW_EXPORT int sem_trywait(sem_t *s) {
 
 /* The body of the timed waits: orders recorded first, then the real call (an expression). */
 #define LW_SEM_TIMED(s, call)                                                                 \
-  if (LW_UNLIKELY(sems_off())) return call;                                                    \
+  if (LW_UNLIKELY(sems_off())) return SEM_RESULT(__func__, LW_CALL_TIMED, s, call);            \
   lw_thread_t *t = lw_enter();                                                                 \
   if (!t) return call;                                                                         \
   lw_acq_t a;                                                                                  \
   lw_acquire_before(t, &a, (uintptr_t)(s), LW_TYPE_SEM, NULL, LW_MODE_WRITE, LW_ACQ_TIMED,     \
                     LW_RET_PC());                                                              \
   lw_leave();                                                                                  \
-  if (!a.rec) return call;                                                                     \
+  if (!a.rec) return SEM_RESULT(__func__, LW_CALL_TIMED, s, call);                            \
   lw_sem_note_user(t, &a);                                                                     \
   int rc = call;                                                                               \
   lw_tls_guard = 1;                                                                            \
   lw_acquire_after(t, &a, rc == 0);                                                            \
   lw_leave();                                                                                  \
-  return rc;
+  return SEM_RESULT(__func__, LW_CALL_TIMED, s, rc);
 
 LW_EXPORT int sem_timedwait(sem_t *restrict s, const struct timespec *restrict abs) {
   LW_SEM_TIMED(s, LW_REAL(sem_timedwait)(s, abs))
@@ -158,7 +173,7 @@ LW_EXPORT int sem_clockwait(sem_t *restrict s, clockid_t clock, const struct tim
 }
 
 LW_EXPORT int sem_post(sem_t *s) {
-  if (LW_UNLIKELY(sems_off())) return LW_REAL(sem_post)(s);
+  if (LW_UNLIKELY(sems_off())) return SEM_RESULT(__func__, 0, s, LW_REAL(sem_post)(s));
   lw_thread_t *t = lw_enter();
   if (!t) return LW_REAL(sem_post)(s);
   uintptr_t addr = (uintptr_t)s;
@@ -172,18 +187,19 @@ LW_EXPORT int sem_post(sem_t *s) {
       errno = err;
     }
     lw_leave();
-    return rc;
+    return SEM_RESULT(__func__, 0, s, rc);
   }
   int saved = errno;
   lw_sem_post_slow(t, addr, LW_RET_PC());
   lw_leave();
   errno = saved;
-  return LW_REAL(sem_post)(s);
+  return SEM_RESULT(__func__, 0, s, LW_REAL(sem_post)(s));
 }
 
 LW_EXPORT int sem_init(sem_t *s, int pshared, unsigned value) {
   int rc = LW_REAL(sem_init)(s, pshared, value);
-  if (rc != 0 || sems_off()) return rc;
+  if (rc != 0) return sem_failed(__func__, LW_CALL_INIT, s);
+  if (sems_off()) return rc;
   int saved = errno;
   lw_thread_t *t = lw_enter();
   if (t) {
@@ -205,9 +221,43 @@ static void sem_ended(sem_t *s) {
   errno = saved;
 }
 
+/*
+ * Threads blocked on s, from glibc's struct new_sem: the waiters counted in
+ * its high 32 bits (64-bit targets) that its value cannot release. A waiter
+ * that was posted takes the value and leaves the count in one step.
+ */
+static unsigned sem_blocked(sem_t *s) {
+#if __WORDSIZE == 64
+  uint64_t data = __atomic_load_n((const uint64_t *)(void *)s, __ATOMIC_ACQUIRE);
+  uint32_t value = (uint32_t)data & 0x7fffffffu, nwaiters = (uint32_t)(data >> 32);
+  return nwaiters > value ? nwaiters - value : 0;
+#else
+  (void)s;
+  return 0;
+#endif
+}
+
 LW_EXPORT int sem_destroy(sem_t *s) {
+  unsigned blocked = lw_active && !lw_tls_guard ? sem_blocked(s) : 0;
+  if (LW_UNLIKELY(blocked)) {
+    int saved = errno;
+    lw_thread_t *t = lw_enter();
+    if (t) {
+      lw_object_misuse(t, LW_REPORT_SEM_DESTROY_WAITING, LW_DETAIL_NONE, __func__, (uintptr_t)s,
+                       blocked);
+      lw_leave();
+    }
+    errno = saved;
+  }
+  uint32_t mark = lw_misuse_mark();
   if (!sems_off()) sem_ended(s); /* before: its memory may be reused right after */
-  return LW_REAL(sem_destroy)(s);
+  int rc = LW_REAL(sem_destroy)(s);
+  if (rc != 0) {
+    int err = errno;
+    lw_wrap_failed(mark, __func__, err, LW_CALL_DESTROY, s, LW_TYPE_COUNT);
+    errno = err;
+  }
+  return rc;
 }
 
 LW_EXPORT sem_t *sem_open(const char *name, int oflag, ...) {

@@ -34,6 +34,7 @@ LW_EXPORT int pthread_spin_unlock(pthread_spinlock_t *s) {
 LW_EXPORT int pthread_spin_init(pthread_spinlock_t *s, int pshared) {
   int rc = LW_REAL(pthread_spin_init)(s, pshared);
   if (rc == 0) lw_wrap_created((const void *)s, LW_TYPE_SPIN, 0, LW_RET_PC());
+  else lw_wrap_failed(lw_misuse_mark(), __func__, rc, LW_CALL_INIT, (const void *)s, LW_TYPE_COUNT);
   return rc;
 }
 

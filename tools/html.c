@@ -574,7 +574,8 @@ static void html_labels(lwt_str_t *o, json_object *r) {
 static bool report_field_known(const char *key) {
   static const char *const known[] = {
       "id",     "pid",     "kind",   "summary",   "suppressed_by", "locks",   "cycle",
-      "closing_edge", "detail", "condition_variable", "owner_tid", "waited_ms", "edges",
+      "closing_edge", "detail", "condition_variable", "owner_tid", "waited_ms", "call", "object",
+      "error", "reason", "waiters", "edges",
       "events", "threads", "guarded", "guarded_by", "labels"};
   for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
     if (strcmp(key, known[i]) == 0) return true;

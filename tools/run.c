@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,6 +42,9 @@
 #ifndef LWT_INSTALL_PRELOAD
 #define LWT_INSTALL_PRELOAD "../lib/liblockwatch.so"
 #endif
+
+/* How long run waits by default for processes that outlive the program (daemons), in seconds. */
+#define LWT_WAIT_DAEMONS_DEFAULT 10
 
 /* Exit statuses of a program that could not be started, as a shell gives. */
 enum { EXIT_NOT_FOUND = 127, EXIT_NOT_EXECUTABLE = 126 };
@@ -213,6 +218,109 @@ static pid_t start(char **argv, int *exec_errno) {
   return pid;
 }
 
+/* ---- processes that outlive the program -------------------------------------------- */
+
+/* Is pid a process that runs (not ended, not a zombie)? */
+static bool pid_runs(long long pid) {
+  if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) return false;
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%lld/stat", pid);
+  FILE *f = fopen(path, "re");
+  if (!f) return errno != ENOENT;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  const char *paren = strrchr(buf, ')'); /* "pid (comm) S ..." */
+  return !(paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
+}
+
+/* Is name "lw.<digits>.live"? Then its pid. */
+static bool live_name(const char *name, long long *pid) {
+  if (strncmp(name, "lw.", 3) != 0) return false;
+  char *end;
+  errno = 0;
+  long long v = strtoll(name + 3, &end, 10);
+  if (errno || end == name + 3 || strcmp(end, ".live") != 0 || v <= 0) return false;
+  *pid = v;
+  return true;
+}
+
+/*
+ * Does the process of the live file at path still run? Its lock is held
+ * until it ends; a process that closed it, or is between exec and its new
+ * image's start, is asked the kernel.
+ */
+static bool live_runs(const char *path, long long pid) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool locked = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  close(fd);
+  return locked || pid_runs(pid);
+}
+
+/* The program's path written in a live file, into buf ("?" if none). */
+static void live_program(const char *path, char *buf, size_t len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
+  if (fd >= 0) close(fd);
+  if (n <= 0) snprintf(buf, len, "?");
+  else buf[n] = 0;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Waits, at most seconds, until every process that made a live file in dir
+ * has ended; then prints one line naming those that wrote no document (pid
+ * and program; still running, or ended without one). Returns their number.
+ */
+static int wait_processes(const char *dir, long seconds) {
+  double deadline = now_s() + (double)seconds;
+  lwt_str_t missing = LWT_STR_INIT;
+  int nmissing = 0;
+  for (;;) {
+    DIR *dp = opendir(dir);
+    if (!dp) return 0;
+    bool running = false, last = now_s() >= deadline;
+    struct dirent *e;
+    while ((e = readdir(dp)) != NULL) {
+      long long pid;
+      if (!live_name(e->d_name, &pid)) continue;
+      char *path = lwt_xasprintf("%s/%s", dir, e->d_name);
+      bool runs = live_runs(path, pid);
+      running |= runs;
+      if (last || !runs) {
+        char *doc = lwt_xasprintf("%s/lw.%lld.json", dir, pid);
+        if ((runs || access(doc, F_OK) != 0) && last) {
+          char prog[4096];
+          live_program(path, prog, sizeof prog);
+          lwt_str_printf(&missing, "%spid %lld (%s%s)", nmissing ? ", " : "", pid,
+                         lwt_basename(prog), runs ? ", still running" : "");
+          nmissing++;
+        }
+        free(doc);
+      }
+      free(path);
+    }
+    closedir(dp);
+    if (last) break;
+    if (!running) deadline = 0; /* one more pass, to name the ones without a document */
+    else {
+      struct timespec pause = {0, 20000000L};
+      nanosleep(&pause, NULL);
+    }
+  }
+  if (nmissing)
+    lwt_error("run: %d process%s wrote no document: %s", nmissing, nmissing == 1 ? "" : "es",
+              lwt_str_get(&missing));
+  lwt_str_free(&missing);
+  return nmissing;
+}
+
 /* ---- the documents ------------------------------------------------------------------- */
 
 typedef struct found {
@@ -338,6 +446,8 @@ static const char run_usage[] =
     "  --exitcode N         exit status when reports were made (0-255; default 66)\n"
     "  --suppressions FILE  suppression rules, one kind:pattern per line\n"
     "  --options 'k=v:...'  more LOCKWATCH_OPTIONS for the runtime (below)\n"
+    "  --wait-daemons S     after PROGRAM ends, wait up to S seconds (0-3600; default\n"
+    "                       10) for the processes it started that still run (daemons)\n"
     "  -h, --help           print this help\n"
     "\n"
     "Environment: LOCKWATCH_PRELOAD overrides the library used; LD_PRELOAD and\n"
@@ -354,6 +464,7 @@ static void help_line(const char *line, void *ctx) {
 typedef struct run_args {
   const char *json, *sarif, *html, *srcroot, *suppressions, *options;
   long exitcode; /* -1: not given */
+  long wait_daemons; /* seconds */
   char **argv;
 } run_args_t;
 
@@ -369,10 +480,11 @@ static int parse_args(int argc, char **argv, run_args_t *a) {
                                        {"exitcode", required_argument, NULL, 'e'},
                                        {"suppressions", required_argument, NULL, 'S'},
                                        {"options", required_argument, NULL, 'o'},
+                                       {"wait-daemons", required_argument, NULL, 'w'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   int c;
-  *a = (run_args_t){NULL, NULL, NULL, NULL, NULL, NULL, -1, NULL};
+  *a = (run_args_t){NULL, NULL, NULL, NULL, NULL, NULL, -1, LWT_WAIT_DAEMONS_DEFAULT, NULL};
   opterr = 0;
   /* '+': the first word that is not an option is the program; its options are its own. */
   while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
@@ -387,6 +499,11 @@ static int parse_args(int argc, char **argv, run_args_t *a) {
     case 'r': a->srcroot = optarg; break;
     case 'S': a->suppressions = optarg; break;
     case 'o': a->options = optarg; break;
+    case 'w':
+      if (!lwt_parse_long(optarg, 0, 3600, &a->wait_daemons))
+        return lwt_usage_error("run", "--wait-daemons %s: expected a number of seconds from 0 to "
+                               "3600", optarg);
+      break;
     case 'e':
       if (!lwt_parse_long(optarg, 0, 255, &a->exitcode))
         return lwt_usage_error("run", "--exitcode %s: expected an integer from 0 to 255", optarg);
@@ -420,6 +537,9 @@ static int build_options(const run_args_t *a, const char *docs_dir, lwt_str_t *o
     return LWT_EXIT_USAGE;
   lw_options_defaults(&o);
   if (a->options && parse_options(&o, a->options, "--options") != 0) return LWT_EXIT_USAGE;
+  if (a->options && o.live_dir[0])
+    return lwt_usage_error("run", "--options may not set live_dir: lockwatch run sets it to wait "
+                           "for every process (see --wait-daemons)");
   if (a->options && o.json_path[0])
     return lwt_usage_error("run", "--options may not set json_path: lockwatch run collects every "
                            "process's document itself; use --json FILE for the merged one");
@@ -449,6 +569,7 @@ static int build_options(const run_args_t *a, const char *docs_dir, lwt_str_t *o
   lwt_str_puts(&path, "/lw.%p.json");
   bool ok = add_option(out, "json_path", lwt_str_get(&path));
   lwt_str_free(&path);
+  ok = ok && add_option(out, "live_dir", docs_dir);
   if (!ok) {
     lwt_error("run: the temporary directory %s holds both ' and \"; set TMPDIR elsewhere",
               docs_dir);
@@ -581,6 +702,7 @@ int lwt_cmd_run(int argc, char **argv) {
       break;
     }
   }
+  if (pid > 0 && waited) wait_processes(docs_dir, a.wait_daemons);
   handle_signals(true);
 
   lwt_docs_t d = LWT_DOCS_INIT;

@@ -72,6 +72,27 @@ static const struct {
      "A thread asserted (LOCKWATCH_ASSERT_HELD) that it holds a lock it does not hold, or holds "
      "only for reading.",
      "Take the lock on every path that reaches the assertion."},
+    {"call-failed", "CallFailed",
+     "A call on a lock, condition variable, semaphore or barrier returned an error a correct "
+     "program does not get (EINVAL, EPERM, EDEADLK, EBUSY, EAGAIN, EOVERFLOW...); the report "
+     "says which call and why.",
+     "Check the object's initialisation and lifetime, the arguments, and which thread owns the "
+     "lock; check the return values of lock calls."},
+    {"exit-holding-lock", "ExitHoldingLock",
+     "The process ended (a return from main, or exit) while the thread that ended it held "
+     "locks. A warning: it fails nothing.",
+     "Release the locks before exit, or suppress the report where holding them is intended."},
+    {"cond-destroy-waiting", "CondDestroyWaiting",
+     "A condition variable was destroyed while threads waited on it.",
+     "Wake every waiter and let it leave the wait before destroying the condition variable."},
+    {"sem-destroy-waiting", "SemDestroyWaiting",
+     "A semaphore was destroyed while threads were blocked on it.",
+     "Post the semaphore for every waiter, or join the waiters, before destroying it."},
+    {"barrier-misuse", "BarrierMisuse",
+     "A barrier was initialised with a count of 0, or initialised again or destroyed while "
+     "threads waited on it.",
+     "Give barriers a count of at least 1, and re-initialise or destroy one only when no thread "
+     "waits on it."},
 };
 
 /* {"text": text}: a SARIF message. */

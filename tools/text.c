@@ -225,11 +225,36 @@ static void text_inversion(lwt_str_t *b, json_object *r) {
   }
 }
 
+/* The headline of the kinds about one call (call-failed, ...-destroy-waiting, barrier-misuse). */
+static bool call_headline(lwt_str_t *b, json_object *r, json_object *e) {
+  const char *call = lwt_get_str(r, "call"), *kind = lwt_get_str(r, "kind");
+  if (!call || !e) return false;
+  const char *thread = or_q(lwt_get_str(e, "thread")), *obj = or_q(lwt_get_str(r, "object"));
+  long long waiters = lwt_get_int(r, "waiters", 0);
+  if (str_is(kind, "call-failed"))
+    lwt_str_printf(b, "Thread %s: %s(%s) returned %s: %s.", thread, call, obj,
+                   or_q(lwt_get_str(r, "error")), or_q(lwt_get_str(r, "reason")));
+  else if (str_is(lwt_get_str(r, "detail"), "zero-count"))
+    lwt_str_printf(b, "Thread %s: %s(%s) with a count of 0 (it fails with EINVAL).", thread, call,
+                   obj);
+  else
+    lwt_str_printf(b, "Thread %s: %s(%s) while %lld thread%s wait%s on it.", thread, call, obj,
+                   waiters, waiters == 1 ? "" : "s", waiters == 1 ? "s" : "");
+  return true;
+}
+
 bool lwt_text_headline(lwt_str_t *b, json_object *r) {
   json_object *events = lwt_get(r, "events", json_type_array);
   json_object *e = lwt_at(events, 0);
+  if (call_headline(b, r, e)) return true;
   const char *lid = lwt_get_str(e, "lock");
   json_object *l = lwt_report_lock(r, lid);
+  if (e && str_is(lwt_get_str(r, "kind"), "exit-holding-lock")) {
+    size_t n = lwt_len(lwt_get(r, "locks", json_type_array));
+    lwt_str_printf(b, "Thread %s ends the process holding %zu lock%s (not counted: a warning).",
+                   or_q(lwt_get_str(e, "thread")), n, n == 1 ? "" : "s");
+    return true;
+  }
   if (!e || !l) return false;
   const char *kind = lwt_get_str(r, "kind"), *detail = lwt_get_str(r, "detail");
   const char *thread = or_q(lwt_get_str(e, "thread")), *type = or_q(lwt_get_str(l, "type"));

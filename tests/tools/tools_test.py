@@ -19,9 +19,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import html_check as hc  # noqa: E402  (beside this file)
@@ -57,6 +59,7 @@ class Ctx:
         self.noop = args.noop
         self.classprog = args.classprog
         self.profile_prog = args.profile_prog
+        self.daemon = args.daemon
         self.src = args.source_dir
         self.build = args.build_dir
         self.cmake = args.cmake
@@ -847,6 +850,63 @@ def case_run_two_processes(ctx):
     expect_status(p, 0)
     expect(p.stdout.count("(potential deadlock)") == 1, "one report in the text", p)
     expect(f"(pid {rpids[0]})" in p.stdout, f"the text names pid {rpids[0]}", p)
+
+
+def case_run_daemon(ctx):
+    # The daemon's AB/BA comes after its parent (the program) has exited: run waits for it.
+    out = ctx.path("daemon.json")
+    start = time.monotonic()
+    p = lw_run(ctx, "--json", out, "--", ctx.daemon, "abba")
+    expect_status(p, 66)
+    s = summary_line(p)
+    expect(s["reports"] == 1 and s["procs"] == 2, f"counts {s}", p)
+    expect("wrote no document" not in p.stderr, "every process wrote its document", p)
+    expect(time.monotonic() - start < 8, "run ends when the daemon does", p)
+    doc = load_json(out)
+    expect([r["kind"] for r in doc["reports"]] == ["lock-order-inversion"], f"{doc['reports']!r}")
+
+
+def case_run_daemon_ordered(ctx):
+    p = lw_run(ctx, "--", ctx.daemon, "ordered")
+    expect_status(p, 0)
+    s = summary_line(p)
+    expect(s["reports"] == 0 and s["procs"] == 2, f"counts {s}", p)
+    expect("wrote no document" not in p.stderr, "every process wrote its document", p)
+
+
+def case_run_daemon_killed(ctx):
+    # A daemon killed by SIGKILL writes nothing: named in one line, and run does not wait the bound.
+    start = time.monotonic()
+    p = lw_run(ctx, "--wait-daemons", "20", "--", ctx.daemon, "killed")
+    took = time.monotonic() - start
+    expect_status(p, 0)
+    lines = [l for l in p.stderr.splitlines() if "wrote no document" in l]
+    expect(len(lines) == 1 and lines[0].startswith("lockwatch: run: 1 process wrote no document: "
+                                                   "pid ") and "(tools_daemon)" in lines[0],
+           "one line names the killed daemon, pid and program", p)
+    expect(took < 10, f"run ends when the daemon dies ({took:.1f} s), not after the bound", p)
+
+
+def case_run_daemon_linger(ctx):
+    # A daemon that outlives the bound: run ends after it, naming the daemon as still running.
+    # (its output goes to files: the daemon keeps a copy of lockwatch's stderr open)
+    start = time.monotonic()
+    cmd = [ctx.lw, "run", "--wait-daemons", "1", "--", ctx.daemon, "linger"]
+    with open(ctx.path("out"), "w+") as out, open(ctx.path("err"), "w+") as err:
+        rc = subprocess.run(cmd, env=clean_env(lockwatch_run=True), stdin=subprocess.DEVNULL,
+                            stdout=out, stderr=err, timeout=30).returncode
+        out.seek(0)
+        err.seek(0)
+        p = subprocess.CompletedProcess(cmd, rc, out.read(), err.read())
+    took = time.monotonic() - start
+    expect_status(p, 0)
+    expect(took < 5, f"run ends within the bound ({took:.1f} s)", p)
+    m = re.search(r"1 process wrote no document: pid (\d+) \(tools_daemon, still running\)",
+                  p.stderr)
+    expect(m is not None, "the lingering daemon is named as still running", p)
+    os.kill(int(m.group(1)), signal.SIGKILL)
+    p = run([ctx.lw, "run", "--wait-daemons", "x", "--", "true"])
+    expect_one_error_line(p, "--wait-daemons x", "0 to 3600", status=2)
 
 
 def case_run_deadlock(ctx):
@@ -1719,6 +1779,10 @@ CASES = {
     "run.signal": case_run_signal,
     "run.exec_child": case_run_exec_child,
     "run.two_processes": case_run_two_processes,
+    "run.daemon": case_run_daemon,
+    "run.daemon_ordered": case_run_daemon_ordered,
+    "run.daemon_killed": case_run_daemon_killed,
+    "run.daemon_linger": case_run_daemon_linger,
     "run.deadlock": case_run_deadlock,
     "run.suppressions": case_run_suppressions,
     "run.bad_suppressions": case_run_bad_suppressions,
@@ -1762,6 +1826,7 @@ def main():
     ap.add_argument("--noop")
     ap.add_argument("--classprog")
     ap.add_argument("--profile-prog")
+    ap.add_argument("--daemon")
     ap.add_argument("--source-dir", required=True)
     ap.add_argument("--build-dir", required=True)
     ap.add_argument("--cmake", default="cmake")
