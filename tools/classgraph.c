@@ -35,6 +35,55 @@ static char *xstrndup(const char *p, size_t n) {
   return s;
 }
 
+/* A hash of the n bytes at p, eight at a time. */
+static uint64_t span_hash(const char *p, size_t n) {
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+  }
+  uint64_t w = 0;
+  memcpy(&w, p, n);
+  h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+  return h ^ (h >> 29);
+}
+
+/* Finds the class whose id is the n bytes at id: true and its number in *num. */
+static bool class_find(const lwt_cgraph_t *cg, const char *id, size_t n, size_t *num) {
+  if (!cg->class_slots) return false;
+  for (size_t i = span_hash(id, n) & cg->class_mask;; i = (i + 1) & cg->class_mask) {
+    uint32_t v = cg->class_slots[i];
+    if (!v) return false;
+    const char *c = cg->classes[v - 1].id;
+    if (strncmp(c, id, n) == 0 && c[n] == 0) {
+      *num = v - 1;
+      return true;
+    }
+  }
+}
+
+static void class_slot_put(lwt_cgraph_t *cg, size_t num) {
+  const char *id = cg->classes[num].id;
+  size_t i = span_hash(id, strlen(id)) & cg->class_mask;
+  while (cg->class_slots[i]) i = (i + 1) & cg->class_mask;
+  cg->class_slots[i] = (uint32_t)num + 1;
+}
+
+/* Indexes class number num (its id not yet indexed); the table grows at half full. */
+static void class_insert(lwt_cgraph_t *cg, size_t num) {
+  if (!cg->class_slots || (num + 1) * 2 > cg->class_mask) {
+    size_t cap = cg->class_slots ? (cg->class_mask + 1) * 2 : 1024;
+    free(cg->class_slots);
+    cg->class_slots = lwt_xmalloc(cap * sizeof *cg->class_slots);
+    memset(cg->class_slots, 0, cap * sizeof *cg->class_slots);
+    cg->class_mask = cap - 1;
+    for (size_t i = 0; i < num; i++) class_slot_put(cg, i);
+  }
+  class_slot_put(cg, num);
+}
+
 /* The number of stack id, adding it with a copy of frames (JSON text) if new. */
 static long stack_number(lwt_cgraph_t *cg, const char *id, const char *frames, size_t nframes) {
   size_t v;
@@ -81,18 +130,18 @@ static void truncate_to(lwt_cgraph_t *cg, const size_t n[4]) {
   cg->nstacks = n[1];
   cg->norigins = n[2];
   cg->nedges = n[3];
-  lwt_map_free(&cg->class_index);
+  free(cg->class_slots);
+  cg->class_slots = NULL;
   lwt_map_free(&cg->stack_index);
-  cg->class_index = (lwt_map_t)LWT_MAP_INIT;
   cg->stack_index = (lwt_map_t)LWT_MAP_INIT;
-  for (size_t i = 0; i < cg->nclasses; i++) lwt_map_put(&cg->class_index, cg->classes[i].id, i);
+  for (size_t i = 0; i < cg->nclasses; i++) class_insert(cg, i);
   for (size_t i = 0; i < cg->nstacks; i++) lwt_map_put(&cg->stack_index, cg->stacks[i].id, i);
 }
 
 void lwt_cgraph_free(lwt_cgraph_t *cg) {
   const size_t none[4] = {0, 0, 0, 0};
   truncate_to(cg, none);
-  lwt_map_free(&cg->class_index);
+  free(cg->class_slots);
   lwt_map_free(&cg->stack_index);
   free(cg->classes);
   free(cg->stacks);
@@ -190,34 +239,39 @@ static bool class_row(unit_reader_t *u) {
       idn >= sizeof id || memchr(idp, '\\', idn))
     return bad(u, "expected [id, how, type, name, module, offset, instances, created] with a "
                   "class id (C and 16 hex digits)");
-  memcpy(id, idp, idn);
-  id[idn] = 0;
   u->classes = grow(u->classes, u->nclasses, &u->cap_classes, sizeof *u->classes);
   size_t num;
-  bool known = lwt_map_get(&cg->class_index, id, &num);
-  lwt_class_t c = {.created = -1};
   int64_t instances, created;
+  if (class_find(cg, idp, idn, &num)) {
+    /* known: the rest of the row is only checked */
+    for (int f = 0; f < 5; f++)
+      if (!comma(u) || !lw_jscan_value(&u->s)) return bad(u, "expected [id, how, type, name, "
+                                                               "module, offset, instances, created]");
+    if (!comma(u) || !read_index(u, 0, INT64_MAX / 4, &instances) || !comma(u) ||
+        !read_index(u, -1, (int64_t)u->nstacks - 1, &created) || !lw_jscan_take(&u->s, ']'))
+      return bad(u, "expected [id, how, type, name, module, offset, instances, created]");
+    u->classes[u->nclasses++] = (uint32_t)num;
+    return true;
+  }
+  memcpy(id, idp, idn);
+  id[idn] = 0;
+  lwt_class_t c = {.created = -1};
   bool ok = comma(u) && read_string(u, &c.how) && comma(u) && read_string(u, &c.type) &&
             comma(u) && read_string(u, &c.name) && comma(u) && read_string(u, &c.module) &&
             comma(u) && read_string(u, &c.offset) && comma(u) &&
             read_index(u, 0, INT64_MAX / 4, &instances) && comma(u) &&
-            read_index(u, -1, INT32_MAX, &created) && lw_jscan_take(&u->s, ']');
-  if (!ok || (created >= 0 && (size_t)created >= u->nstacks)) {
+            read_index(u, -1, (int64_t)u->nstacks - 1, &created) && lw_jscan_take(&u->s, ']');
+  if (!ok) {
     free_class(&c);
-    if (ok) lw_jscan_fail(&u->s, "created: no such stack in the unit");
     return bad(u, "expected [id, how, type, name, module, offset, instances, created]");
   }
-  if (known) {
-    free_class(&c);
-  } else {
-    c.id = lwt_xstrdup(id);
-    c.instances = instances;
-    c.created = created >= 0 ? (long)u->stacks[created] : -1;
-    cg->classes = grow(cg->classes, cg->nclasses, &cg->cap_classes, sizeof *cg->classes);
-    cg->classes[cg->nclasses] = c;
-    lwt_map_put(&cg->class_index, id, cg->nclasses);
-    num = cg->nclasses++;
-  }
+  c.id = lwt_xstrdup(id);
+  c.instances = instances;
+  c.created = created >= 0 ? (long)u->stacks[created] : -1;
+  cg->classes = grow(cg->classes, cg->nclasses, &cg->cap_classes, sizeof *cg->classes);
+  cg->classes[cg->nclasses] = c;
+  class_insert(cg, cg->nclasses);
+  num = cg->nclasses++;
   u->classes[u->nclasses++] = (uint32_t)num;
   return true;
 }
@@ -397,7 +451,7 @@ void lwt_cgraph_add_v2(lwt_cgraph_t *cg, size_t doc, json_object *root) {
     size_t num;
     if (!id) continue;
     if (!lwt_map_get(&mine, id, &num)) lwt_map_put(&mine, id, 0);
-    if (lwt_map_get(&cg->class_index, id, &num)) continue;
+    if (class_find(cg, id, strlen(id), &num)) continue;
     lwt_class_t c = {lwt_xstrdup(id), dup_or_null(lwt_get_str(o, "how")),
                      dup_or_null(lwt_get_str(o, "type")), dup_or_null(lwt_get_str(o, "name")),
                      dup_or_null(lwt_get_str(o, "module")), dup_or_null(lwt_get_str(o, "offset")),
@@ -413,7 +467,7 @@ void lwt_cgraph_add_v2(lwt_cgraph_t *cg, size_t doc, json_object *root) {
     }
     cg->classes = grow(cg->classes, cg->nclasses, &cg->cap_classes, sizeof *cg->classes);
     cg->classes[cg->nclasses] = c;
-    lwt_map_put(&cg->class_index, id, cg->nclasses++);
+    class_insert(cg, cg->nclasses++);
   }
   long long doc_pid = lwt_get_int(root, "pid", 0);
   const char *doc_program = lwt_get_str(root, "program");
@@ -423,8 +477,8 @@ void lwt_cgraph_add_v2(lwt_cgraph_t *cg, size_t doc, json_object *root) {
     size_t f, t, dummy, v;
     if (!from || !to || !lwt_map_get(&mine, from, &dummy) || !lwt_map_get(&mine, to, &dummy))
       continue;
-    (void)lwt_map_get(&cg->class_index, from, &f);
-    (void)lwt_map_get(&cg->class_index, to, &t);
+    (void)class_find(cg, from, strlen(from), &f);
+    (void)class_find(cg, to, strlen(to), &t);
     const char *thread = lwt_get_str(e, "thread");
     const char *acq = lwt_get_str(e, "acquired"), *held = lwt_get_str(e, "held");
     const char *program = lwt_get_str(e, "program");

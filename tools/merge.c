@@ -242,6 +242,88 @@ static void units_free(json_object *o, void *userdata) {
   free(userdata);
 }
 
+/* Writes v in decimal at q; returns the end. */
+static char *put_int(char *q, int64_t v) {
+  char tmp[24];
+  int n = 0;
+  uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+  if (v < 0) *q++ = '-';
+  do tmp[n++] = (char)('0' + u % 10);
+  while ((u /= 10) != 0);
+  while (n) *q++ = tmp[--n];
+  return q;
+}
+
+/*
+ * Marks in in_scc[k] whether kept edge k lies in a cycle of the union (its
+ * two classes in one strongly connected component): every cycle the order
+ * graph can find, then or later, is made of such edges only. Tarjan's
+ * algorithm, without recursion, once over the whole union.
+ */
+static void edges_in_cycles(const lwt_cgraph_t *cg, const uint32_t *kept, size_t nkept,
+                            bool *in_scc) {
+  size_t n = cg->nclasses;
+  size_t *start = lwt_xmalloc((n + 1) * sizeof *start);
+  uint32_t *adj = lwt_xmalloc((nkept + 1) * sizeof *adj);
+  memset(start, 0, (n + 1) * sizeof *start);
+  for (size_t k = 0; k < nkept; k++) start[cg->edges[kept[k]].from + 1]++;
+  for (size_t v = 0; v < n; v++) start[v + 1] += start[v];
+  size_t *fill = lwt_xmalloc((n + 1) * sizeof *fill);
+  memcpy(fill, start, (n + 1) * sizeof *fill);
+  for (size_t k = 0; k < nkept; k++) adj[fill[cg->edges[kept[k]].from]++] = cg->edges[kept[k]].to;
+  /* index 0: not visited; comp: the component's root number + 1, once assigned */
+  uint32_t *index = lwt_xmalloc((n + 1) * sizeof *index), *low = lwt_xmalloc((n + 1) * sizeof *low);
+  uint32_t *comp = lwt_xmalloc((n + 1) * sizeof *comp), *stack = lwt_xmalloc((n + 1) * sizeof *stack);
+  uint32_t *call = lwt_xmalloc((n + 1) * sizeof *call);
+  memset(index, 0, (n + 1) * sizeof *index);
+  memset(comp, 0, (n + 1) * sizeof *comp);
+  uint32_t next = 1;
+  size_t sp = 0, cp = 0;
+  for (size_t root = 0; root < n; root++) {
+    if (index[root]) continue;
+    call[cp++] = (uint32_t)root;
+    index[root] = low[root] = next++;
+    stack[sp++] = (uint32_t)root;
+    fill[root] = start[root];
+    while (cp) {
+      uint32_t v = call[cp - 1];
+      if (fill[v] < start[v + 1]) {
+        uint32_t w = adj[fill[v]++];
+        if (!index[w]) {
+          index[w] = low[w] = next++;
+          stack[sp++] = w;
+          fill[w] = start[w];
+          call[cp++] = w;
+        } else if (!comp[w] && index[w] < low[v]) {
+          low[v] = index[w];
+        }
+        continue;
+      }
+      cp--;
+      if (cp && low[v] < low[call[cp - 1]]) low[call[cp - 1]] = low[v];
+      if (low[v] == index[v]) {
+        uint32_t w;
+        do {
+          w = stack[--sp];
+          comp[w] = v + 1;
+        } while (w != v);
+      }
+    }
+  }
+  for (size_t k = 0; k < nkept; k++) {
+    const lwt_cedge_t *e = &cg->edges[kept[k]];
+    in_scc[k] = comp[e->from] == comp[e->to];
+  }
+  free(start);
+  free(fill);
+  free(adj);
+  free(index);
+  free(low);
+  free(comp);
+  free(stack);
+  free(call);
+}
+
 /*
  * The merged document's class unit (docs/report-format.md): every class and
  * stack of the inputs, the kept edges (first witness of each edge and mode
@@ -284,8 +366,17 @@ static json_object *merged_unit(const lwt_cgraph_t *cg, const uint32_t *kept, si
   lwt_str_puts(t, cg->nstacks ? "\n      ],\n      \"edges\": [" : "],\n      \"edges\": [");
   for (size_t i = 0; i < nkept; i++) {
     const lwt_cedge_t *e = &cg->edges[kept[i]];
-    lwt_str_printf(t, "%s\n        [%u, %u, %u, %u, %d, %d, %u]", i ? "," : "", e->from, e->to,
-                   e->pair, e->thread, e->acquired, e->held, origin[e->origin] - 1);
+    const int64_t row[7] = {e->from, e->to, e->pair, e->thread, e->acquired, e->held,
+                            origin[e->origin] - 1};
+    char line[7 * 24 + 16], *q = line;
+    memcpy(q, i ? ",\n        [" : "\n        [", 10 + (i != 0));
+    q += 10 + (i != 0);
+    for (int f = 0; f < 7; f++) {
+      if (f) *q++ = ',', *q++ = ' ';
+      q = put_int(q, row[f]);
+    }
+    *q++ = ']';
+    lwt_str_add(t, line, (size_t)(q - line));
   }
   lwt_str_puts(t, nkept ? "\n      ]\n    }\n  ]" : "]\n    }\n  ]");
   free(origin);
@@ -348,6 +439,19 @@ static size_t merge_class_graphs(const lwt_docs_t *d, json_object *root, json_ob
       exit(LWT_EXIT_ERROR);
     }
     kept[nkept++] = (uint32_t)i;
+  }
+  /*
+   * Only the edges inside a cycle of the union go to the order graph, in
+   * the inputs' order: it finds the same cycles, at the same edges, as if
+   * every edge went there, and the acyclic bulk of a suite's graph costs
+   * nothing more.
+   */
+  bool *in_scc = lwt_xmalloc(nkept + 1);
+  edges_in_cycles(cg, kept, nkept, in_scc);
+  for (size_t k = 0; k < nkept; k++) {
+    if (!in_scc[k]) continue;
+    size_t i = kept[k];
+    const lwt_cedge_t *ce = &cg->edges[i];
     lw_witness_t w = {(uint32_t)i, 0, 0, 0, 0, 0, 0};
     lw_cycle_t c;
     int r = lw_graph_add_edge(&g, &m.nodes[ce->from], &m.nodes[ce->to], ce->pair >> 1,
@@ -385,6 +489,7 @@ static size_t merge_class_graphs(const lwt_docs_t *d, json_object *root, json_ob
       free(k);
     }
   }
+  free(in_scc);
   json_object_object_add(root, "class_units", merged_unit(cg, kept, nkept));
   for (size_t i = 0; i < nknown; i++) free(known_keys[i]);
   free(known_keys);

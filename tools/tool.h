@@ -166,7 +166,9 @@ typedef struct lwt_cgraph {
   size_t norigins, cap_origins;
   lwt_cedge_t *edges;
   size_t nedges, cap_edges;
-  lwt_map_t class_index, stack_index; /* id -> number */
+  uint32_t *class_slots; /* open-addressed class ids: number + 1, 0 for empty */
+  size_t class_mask;
+  lwt_map_t stack_index; /* id -> number */
 } lwt_cgraph_t;
 
 /* Every document loaded, and their reports and processes in order. */
