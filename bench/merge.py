@@ -71,7 +71,8 @@ def to_units(doc):
         "pid": doc["pid"], "program": doc["program"],
         "classes": [[c["id"], c["how"], c["type"], c["name"], c["module"], c["offset"],
                      c["instances"], -1] for c in doc["classes"]],
-        "edges": [[classes[e["from"]], classes[e["to"]], 0, int(e["thread"][1:]),
+        "edges": [[classes[e["from"]], classes[e["to"]],
+                   2 * (e["from_mode"] == "read") + (e["to_mode"] == "read"), int(e["thread"][1:]),
                    stacks[e["acquired"]], stacks[e["held"]]] for e in doc["class_graph"]],
         "stacks": doc["stacks"],
     }

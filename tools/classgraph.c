@@ -19,6 +19,7 @@
 #include "graph.h"
 #include "jscan.h"
 #include "tool.h"
+#include "u64map.h"
 
 /* ---- the tables --------------------------------------------------------------------- */
 
@@ -35,30 +36,30 @@ static char *xstrndup(const char *p, size_t n) {
   return s;
 }
 
-/* A hash of the n bytes at p, eight at a time. */
+/* A hash of the n bytes at p, eight at a time, each word mixed whole. */
 static uint64_t span_hash(const char *p, size_t n) {
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+  uint64_t h = n;
   for (; n >= 8; p += 8, n -= 8) {
     uint64_t w;
     memcpy(&w, p, 8);
-    h = (h ^ w) * 0xff51afd7ed558ccdull;
-    h ^= h >> 32;
+    h = lw_u64_mix(h ^ w);
   }
   uint64_t w = 0;
   memcpy(&w, p, n);
-  h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-  return h ^ (h >> 29);
+  return lw_u64_mix(h ^ w ^ 0x9e3779b97f4a7c15ull);
 }
 
 /* Finds the class whose id is the n bytes at id: true and its number in *num. */
 static bool class_find(const lwt_cgraph_t *cg, const char *id, size_t n, size_t *num) {
   if (!cg->class_slots) return false;
-  for (size_t i = span_hash(id, n) & cg->class_mask;; i = (i + 1) & cg->class_mask) {
-    uint32_t v = cg->class_slots[i];
+  uint64_t h = span_hash(id, n), tag = h >> 32 << 32;
+  for (size_t i = h & cg->class_mask;; i = (i + 1) & cg->class_mask) {
+    uint64_t v = cg->class_slots[i];
     if (!v) return false;
-    const char *c = cg->classes[v - 1].id;
+    if ((v >> 32 << 32) != tag) continue;
+    const char *c = cg->classes[(uint32_t)v - 1].id;
     if (strncmp(c, id, n) == 0 && c[n] == 0) {
-      *num = v - 1;
+      *num = (uint32_t)v - 1;
       return true;
     }
   }
@@ -66,9 +67,10 @@ static bool class_find(const lwt_cgraph_t *cg, const char *id, size_t n, size_t 
 
 static void class_slot_put(lwt_cgraph_t *cg, size_t num) {
   const char *id = cg->classes[num].id;
-  size_t i = span_hash(id, strlen(id)) & cg->class_mask;
+  uint64_t h = span_hash(id, strlen(id));
+  size_t i = h & cg->class_mask;
   while (cg->class_slots[i]) i = (i + 1) & cg->class_mask;
-  cg->class_slots[i] = (uint32_t)num + 1;
+  cg->class_slots[i] = (h >> 32 << 32) | ((uint64_t)num + 1);
 }
 
 /* Indexes class number num (its id not yet indexed); the table grows at half full. */

@@ -166,7 +166,7 @@ typedef struct lwt_cgraph {
   size_t norigins, cap_origins;
   lwt_cedge_t *edges;
   size_t nedges, cap_edges;
-  uint32_t *class_slots; /* open-addressed class ids: number + 1, 0 for empty */
+  uint64_t *class_slots; /* open-addressed class ids: hash (high 32 bits), number + 1; 0 empty */
   size_t class_mask;
   lwt_map_t stack_index; /* id -> number */
 } lwt_cgraph_t;
