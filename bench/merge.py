@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """merge.py - how long lockwatch merge takes on a whole test suite's documents.
 
-Usage: merge.py LOCKWATCH [--docs N] [--edges M] [--classes K] [--keep DIR]
+Usage: merge.py LOCKWATCH [--docs N] [--edges M] [--classes K] [--schema 2|3] [--keep DIR]
 
 Writes N documents (default 1,000) of M class edges each (default 1,000: a
 million in all) over K lock classes (default 20,000), in the runtime's own
-format (schema 2), as a suite of N test processes would leave them: each
+format (schema 3: one class unit per document; --schema 2 writes the
+earlier objects with string keys), as a suite of N test processes would leave them: each
 document's edges go from a lower class number to a higher one, except that
 one document in a hundred also takes one pair the other way, so the merged
 graph has cycles that no document has alone. Then times `LOCKWATCH merge`
-over all of them (best of 3) and prints the time, the edges per second, and
-the number of cross-document reports it found.
+over all of them (best of 3) and prints the time (wall and CPU), the edges
+per second, the peak memory of the merge, and the number of cross-document
+reports it found.
 
 Stdlib only; not a test (nothing here fails on time).
 """
@@ -32,7 +34,7 @@ def frames(k):
              "inlined": False}]
 
 
-def document(i, edges, classes, rng):
+def document(i, edges, classes, rng, schema):
     stack_ids = [f"S{(i * 64 + k):016x}" for k in range(32)]
     used = set()
     graph = []
@@ -44,7 +46,7 @@ def document(i, edges, classes, rng):
         graph.append((a, b))
     if i % 100 == 1:  # this test takes one known pair the other way round
         graph[0] = (1, 0)
-    return {
+    doc = {
         "tool": "lockwatch", "version": "0.1.0", "schema": 2, "pid": 10000 + i,
         "program": f"/src/suite/test_{i}", "argv": [f"test_{i}"], "reports": [], "suppressed": [],
         "classes": [{"id": f"C{c:016x}", "how": "static", "type": "mutex", "name": f"lock_{c}",
@@ -58,6 +60,44 @@ def document(i, edges, classes, rng):
         "stacks": [{"id": s, "frames": frames(i * 64 + k)} for k, s in enumerate(stack_ids)],
         "stats": {"locks": 0, "locks_created": len(graph), "edges": 0, "edges_created": len(graph)},
     }
+    return doc if schema == 2 else to_units(doc)
+
+
+def to_units(doc):
+    """The same document in schema 3: classes, stacks and edges in one class unit."""
+    stacks = {s["id"]: k for k, s in enumerate(doc["stacks"])}
+    classes = {c["id"]: k for k, c in enumerate(doc["classes"])}
+    unit = {
+        "pid": doc["pid"], "program": doc["program"],
+        "classes": [[c["id"], c["how"], c["type"], c["name"], c["module"], c["offset"],
+                     c["instances"], -1] for c in doc["classes"]],
+        "edges": [[classes[e["from"]], classes[e["to"]],
+                   2 * (e["from_mode"] == "read") + (e["to_mode"] == "read"), int(e["thread"][1:]),
+                   stacks[e["acquired"]], stacks[e["held"]]] for e in doc["class_graph"]],
+        "stacks": doc["stacks"],
+    }
+    for key in ("classes", "class_graph", "stacks"):
+        del doc[key]
+    doc["schema"] = 3
+    stats = doc.pop("stats")
+    doc["class_units"] = [unit]
+    doc["stats"] = stats
+    return doc
+
+
+def dump(doc, f):
+    """As the runtime writes: one row of a unit's tables per line."""
+    if doc["schema"] == 2:
+        json.dump(doc, f)
+        return
+    unit = doc["class_units"][0]
+    f.write(json.dumps({k: v for k, v in doc.items() if k != "class_units"})[:-1])
+    f.write(', "class_units": [{"pid": %d, "program": %s,' % (unit["pid"], json.dumps(unit["program"])))
+    for key in ("classes", "edges", "stacks"):
+        f.write('\n"%s": [\n' % key)
+        f.write(",\n".join(json.dumps(row) for row in unit[key]))
+        f.write("]" + ("," if key != "stacks" else ""))
+    f.write("}]}\n")
 
 
 def main():
@@ -66,6 +106,7 @@ def main():
     ap.add_argument("--docs", type=int, default=1000)
     ap.add_argument("--edges", type=int, default=1000)
     ap.add_argument("--classes", type=int, default=20000)
+    ap.add_argument("--schema", type=int, choices=(2, 3), default=3)
     ap.add_argument("--keep", help="write the documents here and keep them")
     a = ap.parse_args()
     rng = random.Random(7)
@@ -75,25 +116,34 @@ def main():
     for i in range(a.docs):
         p = os.path.join(tmp, f"t{i:04d}.json")
         with open(p, "w", encoding="utf-8") as f:
-            json.dump(document(i, a.edges, a.classes, rng), f)
+            dump(document(i, a.edges, a.classes, rng, a.schema), f)
         paths.append(p)
     size = sum(os.path.getsize(p) for p in paths)
     out = os.path.join(tmp, "merged.json")
-    best = None
+    best = cpu = peak = None
     for _ in range(3):
         t0 = time.monotonic()
-        p = subprocess.run([a.lockwatch, "merge", "-o", out] + paths, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True)
+        p = subprocess.Popen([a.lockwatch, "merge", "-o", out] + paths, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        _, err = p.communicate()
         dt = time.monotonic() - t0
         if p.returncode not in (0, 66):
-            print(p.stderr, file=sys.stderr)
+            print(err, file=sys.stderr)
             return 1
         best = dt if best is None else min(best, dt)
+    # the CPU time and peak memory of one more merge, measured by the kernel
+    p = subprocess.Popen([a.lockwatch, "merge", "-o", out] + paths, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    peak = usage.ru_maxrss / 1024
     with open(out, encoding="utf-8") as f:
         merged = json.load(f)
     across = sum(1 for r in merged["reports"] if r.get("across_documents"))
     total = a.docs * a.edges
-    print(f"merge: {a.docs} documents, {total} class edges, {size / 1e6:.0f} MB: {best:.2f} s "
+    print(f"merge: {a.docs} documents, {total} class edges, {size / 1e6:.0f} MB (schema {a.schema}): "
+          f"{best:.2f} s wall, {cpu:.2f} s CPU, {peak:.0f} MB peak "
           f"({total / best / 1e6:.2f} M edges/s), {across} reports across documents, "
           f"load average {os.getloadavg()[0]:.2f}")
     if not a.keep:

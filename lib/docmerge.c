@@ -17,146 +17,10 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "jscan.h"
 #include "output.h"
 
-/* ---- a validating scanner -------------------------------------------------------- */
-
-typedef struct scan {
-  const char *p, *end;
-  const char *err; /* first problem, or NULL */
-  const char *at;  /* where */
-  int depth;
-} scan_t;
-
-static bool fail(scan_t *s, const char *why) {
-  if (!s->err) s->err = why, s->at = s->p;
-  return false;
-}
-
 static bool space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-
-static void ws(scan_t *s) {
-  while (s->p < s->end && space(*s->p)) s->p++;
-}
-
-static bool string(scan_t *s) {
-  if (s->p >= s->end || *s->p != '"') return fail(s, "expected a string");
-  for (s->p++; s->p < s->end; s->p++) {
-    unsigned char c = (unsigned char)*s->p;
-    if (c == '"') {
-      s->p++;
-      return true;
-    }
-    if (c < 0x20) return fail(s, "control character in a string");
-    if (c == '\\') {
-      if (++s->p >= s->end) break;
-      if (*s->p == 'u') {
-        for (int i = 0; i < 4; i++)
-          if (++s->p >= s->end || !strchr("0123456789abcdefABCDEF", *s->p) || !*s->p)
-            return fail(s, "bad \\u escape");
-      } else if (!strchr("\"\\/bfnrt", *s->p) || !*s->p) {
-        return fail(s, "bad escape");
-      }
-    }
-  }
-  return fail(s, "unterminated string");
-}
-
-static bool digits(scan_t *s) {
-  const char *b = s->p;
-  while (s->p < s->end && *s->p >= '0' && *s->p <= '9') s->p++;
-  return s->p > b;
-}
-
-static bool number(scan_t *s) {
-  if (s->p < s->end && *s->p == '-') s->p++;
-  if (!digits(s)) return fail(s, "bad number");
-  if (s->p < s->end && *s->p == '.') {
-    s->p++;
-    if (!digits(s)) return fail(s, "bad number");
-  }
-  if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
-    s->p++;
-    if (s->p < s->end && (*s->p == '+' || *s->p == '-')) s->p++;
-    if (!digits(s)) return fail(s, "bad number");
-  }
-  return true;
-}
-
-static bool literal(scan_t *s, const char *word) {
-  size_t n = strlen(word);
-  if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0) return fail(s, "unexpected byte");
-  s->p += n;
-  return true;
-}
-
-static bool value(scan_t *s);
-
-static bool container(scan_t *s, char open, char close) {
-  if (++s->depth > 64) return fail(s, "nested too deeply");
-  s->p++; /* the opening bracket */
-  ws(s);
-  if (s->p < s->end && *s->p == close) {
-    s->p++;
-    s->depth--;
-    return true;
-  }
-  for (;;) {
-    ws(s);
-    if (open == '{') {
-      if (!string(s)) return false;
-      ws(s);
-      if (s->p >= s->end || *s->p != ':') return fail(s, "expected ':'");
-      s->p++;
-      ws(s);
-    }
-    if (!value(s)) return false;
-    ws(s);
-    if (s->p >= s->end) return fail(s, "truncated");
-    if (*s->p == ',') {
-      s->p++;
-      continue;
-    }
-    if (*s->p == close) {
-      s->p++;
-      s->depth--;
-      return true;
-    }
-    return fail(s, open == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
-  }
-}
-
-static bool value(scan_t *s) {
-  ws(s);
-  if (s->p >= s->end) return fail(s, "truncated");
-  switch (*s->p) {
-  case '{':
-    return container(s, '{', '}');
-  case '[':
-    return container(s, '[', ']');
-  case '"':
-    return string(s);
-  case 't':
-    return literal(s, "true");
-  case 'f':
-    return literal(s, "false");
-  case 'n':
-    return literal(s, "null");
-  default:
-    return number(s);
-  }
-}
-
-const char *lw_json_check(const char *text, size_t n, size_t *where) {
-  scan_t s = {text, text + n, NULL, NULL, 0};
-  if (value(&s)) {
-    ws(&s);
-    if (s.p == s.end) return NULL;
-    fail(&s, "text after the document");
-  }
-  *where = (size_t)(s.at - text);
-  return s.err;
-}
 
 /* ---- members and elements of a valid document ---------------------------------------- */
 
@@ -167,24 +31,24 @@ typedef struct span {
 
 /* The value of member key of the object at obj (valid JSON), or an empty span. */
 static span_t member(span_t obj, const char *key) {
-  scan_t s = {obj.p, obj.p + obj.n, NULL, NULL, 0};
+  lw_jscan_t s = {obj.p, obj.p + obj.n, NULL, NULL, 0};
   size_t klen = strlen(key);
-  ws(&s);
+  lw_jscan_ws(&s);
   if (s.p >= s.end || *s.p != '{') return (span_t){NULL, 0};
   s.p++;
   for (;;) {
-    ws(&s);
+    lw_jscan_ws(&s);
     if (s.p >= s.end || *s.p != '"') return (span_t){NULL, 0};
     const char *k = s.p + 1;
-    if (!string(&s)) return (span_t){NULL, 0};
+    if (!lw_jscan_string(&s)) return (span_t){NULL, 0};
     bool match = (size_t)(s.p - 1 - k) == klen && memcmp(k, key, klen) == 0;
-    ws(&s);
+    lw_jscan_ws(&s);
     s.p++; /* ':' */
-    ws(&s);
+    lw_jscan_ws(&s);
     const char *v = s.p;
-    if (!value(&s)) return (span_t){NULL, 0};
+    if (!lw_jscan_value(&s)) return (span_t){NULL, 0};
     if (match) return (span_t){v, (size_t)(s.p - v)};
-    ws(&s);
+    lw_jscan_ws(&s);
     if (s.p >= s.end || *s.p != ',') return (span_t){NULL, 0};
     s.p++;
   }
@@ -192,17 +56,17 @@ static span_t member(span_t obj, const char *key) {
 
 /* Calls fn for each element of the array at arr (valid JSON); nothing if it is not one. */
 static void elements(span_t arr, void (*fn)(span_t e, void *ctx), void *ctx) {
-  scan_t s = {arr.p, arr.p + arr.n, NULL, NULL, 0};
-  ws(&s);
+  lw_jscan_t s = {arr.p, arr.p + arr.n, NULL, NULL, 0};
+  lw_jscan_ws(&s);
   if (!arr.p || s.p >= s.end || *s.p != '[') return;
   s.p++;
   for (;;) {
-    ws(&s);
+    lw_jscan_ws(&s);
     if (s.p >= s.end || *s.p == ']') return;
     const char *v = s.p;
-    if (!value(&s)) return;
+    if (!lw_jscan_value(&s)) return;
     fn((span_t){v, (size_t)(s.p - v)}, ctx);
-    ws(&s);
+    lw_jscan_ws(&s);
     if (s.p >= s.end || *s.p != ',') return;
     s.p++;
   }
@@ -307,23 +171,23 @@ static void add_stat(struct stat_sum *st, const char *name, size_t nlen, span_t 
 /* Adds every member of the stats object of doc to st. */
 static void sum_stats(struct stat_sum *st, span_t doc) {
   span_t obj = member(doc, "stats");
-  scan_t s = {obj.p, obj.p + obj.n, NULL, NULL, 0};
+  lw_jscan_t s = {obj.p, obj.p + obj.n, NULL, NULL, 0};
   if (!obj.p) return;
-  ws(&s);
+  lw_jscan_ws(&s);
   s.p++;
   for (;;) {
-    ws(&s);
+    lw_jscan_ws(&s);
     if (s.p >= s.end || *s.p != '"') return;
     const char *k = s.p + 1;
-    if (!string(&s)) return;
+    if (!lw_jscan_string(&s)) return;
     size_t klen = (size_t)(s.p - 1 - k);
-    ws(&s);
+    lw_jscan_ws(&s);
     s.p++;
-    ws(&s);
+    lw_jscan_ws(&s);
     const char *v = s.p;
-    if (!value(&s)) return;
+    if (!lw_jscan_value(&s)) return;
     add_stat(st, k, klen, (span_t){v, (size_t)(s.p - v)});
-    ws(&s);
+    lw_jscan_ws(&s);
     if (s.p >= s.end || *s.p != ',') return;
     s.p++;
   }
@@ -362,9 +226,8 @@ bool lw_doc_merge(const char *old_text, size_t old_n, const char *ours_text, siz
   lw_buf_puts(b, "\n  ]");
   join_array(b, "reports", old, merged, ours, true);
   join_array(b, "suppressed", old, merged, ours, true);
-  join_array(b, "classes", old, merged, ours, false);
-  join_array(b, "class_graph", old, merged, ours, true);
-  join_array(b, "stacks", old, merged, ours, false);
+  /* each process's class unit names its pid and indexes only its own tables: joined as is */
+  join_array(b, "class_units", old, merged, ours, false);
   struct stat_sum st = {.n = 0};
   sum_stats(&st, old);
   sum_stats(&st, ours);

@@ -7,7 +7,8 @@
  * needs none, because it only ever joins documents it wrote itself: a small
  * validating scanner finds the members of both, and the merged document is
  * the members spliced together (arrays joined, statistics summed, each
- * report and class edge given the pid of the process that made it). The
+ * report given the pid of the process that made it, each class unit kept
+ * whole: it names its process and indexes only its own tables). The
  * result has the shape of lockwatch run's merged document, so every reader
  * of documents reads it.
  */
@@ -18,13 +19,7 @@
 #include <stddef.h>
 
 #include "buf.h"
-
-/*
- * Checks that the n bytes at s are one JSON value (surrounded by optional
- * white space). Returns NULL if so, else a short description of the first
- * problem and its byte offset in *where.
- */
-const char *lw_json_check(const char *s, size_t n, size_t *where);
+#include "jscan.h"
 
 /*
  * What a document at json_path is to a process about to write its own

@@ -10,6 +10,7 @@ void lw_json_start(lw_json_t *j, lw_buf_t *b) {
   j->depth = 0;
   j->first[0] = true;
   j->after_key = false;
+  j->flat = 0;
 }
 
 static void indent(lw_json_t *j) {
@@ -24,6 +25,11 @@ static void before_value(lw_json_t *j) {
     return;
   }
   if (j->depth == 0) return;
+  if (j->flat && j->depth >= j->flat) {
+    if (!j->first[j->depth]) lw_buf_puts(j->b, ", ");
+    j->first[j->depth] = false;
+    return;
+  }
   if (!j->first[j->depth]) lw_buf_puts(j->b, ",");
   j->first[j->depth] = false;
   indent(j);
@@ -38,8 +44,10 @@ static void nest_open(lw_json_t *j, const char *c) {
 
 static void nest_close(lw_json_t *j, const char *c) {
   bool empty = j->first[j->depth];
+  bool flat = j->flat && j->depth >= j->flat;
+  if (flat && j->depth == j->flat) j->flat = 0;
   if (j->depth > 0) j->depth--;
-  if (!empty) indent(j);
+  if (!empty && !flat) indent(j);
   lw_buf_puts(j->b, c);
   if (j->depth == 0) lw_buf_puts(j->b, "\n");
 }
@@ -48,6 +56,11 @@ void lw_json_object_begin(lw_json_t *j) { nest_open(j, "{"); }
 void lw_json_object_end(lw_json_t *j) { nest_close(j, "}"); }
 void lw_json_array_begin(lw_json_t *j) { nest_open(j, "["); }
 void lw_json_array_end(lw_json_t *j) { nest_close(j, "]"); }
+
+void lw_json_array_begin_inline(lw_json_t *j) {
+  nest_open(j, "[");
+  if (!j->flat) j->flat = j->depth;
+}
 
 static void quoted(lw_buf_t *b, const char *s) {
   static const char hex[] = "0123456789abcdef";

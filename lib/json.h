@@ -17,6 +17,7 @@ typedef struct lw_json {
   int depth;
   bool first[LW_JSON_MAX_DEPTH]; /* nothing written yet at this level */
   bool after_key;
+  int flat; /* depth from which values go on one line (an inline array); 0: none */
 } lw_json_t;
 
 /* Starts writing a document into b. */
@@ -26,6 +27,8 @@ void lw_json_object_begin(lw_json_t *j);
 void lw_json_object_end(lw_json_t *j);
 void lw_json_array_begin(lw_json_t *j);
 void lw_json_array_end(lw_json_t *j);
+/* Starts an array written on one line, "[1, 2, [3, 4]]", whatever it holds; ended by lw_json_array_end. */
+void lw_json_array_begin_inline(lw_json_t *j);
 
 /* Writes a member name; the next value belongs to it. */
 void lw_json_key(lw_json_t *j, const char *key);

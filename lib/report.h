@@ -226,8 +226,11 @@ typedef struct lw_stats {
   uint64_t class_edges;   /* edges of the class graph */
 } lw_stats_t;
 
-/* The JSON document's "schema": 2 added lock classes, the class graph and stacks. */
-#define LW_JSON_SCHEMA 2
+/*
+ * The JSON document's "schema": 2 added lock classes, the class graph and
+ * stacks; 3 put them in class units, the edges as rows of small integers.
+ */
+#define LW_JSON_SCHEMA 3
 
 /* An edge of the class graph, for the JSON document: from -> to are class numbers. */
 typedef struct lw_cedge {

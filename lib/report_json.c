@@ -10,6 +10,7 @@
 #include "class.h"
 #include "depot.h"
 #include "u64map.h"
+#include "alloc.h"
 #include "json.h"
 #include "profile.h"
 #include "report.h"
@@ -291,88 +292,97 @@ static void json_report(lw_json_t *j, const lw_report_t *r) {
   lw_json_object_end(j);
 }
 
-static void json_stack_ref(lw_json_t *j, uint32_t stack) {
-  char s[24];
-  snprintf(s, sizeof s, "S%016llx", (unsigned long long)lw_class_stack_key(stack));
-  lw_json_string(j, s);
+/* The depot stacks a class unit names, each with its index in the unit's "stacks". */
+typedef struct unit_stacks {
+  lw_u64map_t index; /* depot id -> index */
+  uint32_t *ids;     /* index -> depot id */
+  uint32_t n, cap;
+} unit_stacks_t;
+
+/* The index of depot stack `stack` in the unit (added if new), or -1 for none. */
+static int64_t unit_stack(unit_stacks_t *u, uint32_t stack) {
+  uint64_t v = 0;
+  if (!stack) return -1;
+  if (lw_u64map_get(&u->index, stack, &v)) return (int64_t)v;
+  if (u->n == u->cap) {
+    uint32_t cap = u->cap ? u->cap * 2 : 64;
+    uint32_t *p = lw_realloc(u->ids, (size_t)u->cap * sizeof *p, (size_t)cap * sizeof *p);
+    if (!p) return -1; /* memory exhausted: the edge keeps its place, without that stack */
+    u->ids = p;
+    u->cap = cap;
+  }
+  if (!lw_u64map_put(&u->index, stack, u->n)) return -1;
+  u->ids[u->n] = stack;
+  return u->n++;
 }
 
-/* Every class met: its key, how it was made, its name and where. */
-static void json_classes(lw_json_t *j) {
-  char name[256];
+/*
+ * The run's class unit (docs/report-format.md "Lock classes and the class
+ * graph"): its classes, the stacks they and the class edges name, and the
+ * edges as rows of small integers indexing the two tables.
+ */
+static void json_class_unit(lw_json_t *j, const lw_run_info_t *run) {
+  char name[256], key[24];
+  unit_stacks_t u = {.n = 0};
+  lw_u64map_init(&u.index, true);
   uint32_t n = lw_class_count();
+  lw_json_object_begin(j);
+  lw_json_key(j, "pid");
+  lw_json_int(j, run->pid);
+  lw_json_key(j, "program");
+  lw_json_string(j, run->program);
+  lw_json_key(j, "classes");
   lw_json_array_begin(j);
   for (uint32_t i = 1; i <= n; i++) {
     const lw_class_t *c = lw_class_at(i);
-    lw_json_object_begin(j);
-    lw_json_key(j, "id");
-    json_class_ref(j, c);
-    lw_json_key(j, "how");
+    lw_json_array_begin_inline(j);
+    lw_class_key_text(c->key, key);
+    lw_json_string(j, key);
     lw_json_string(j, lw_class_how_name(c->how));
-    lw_json_key(j, "type");
     lw_json_string(j, lw_type_name(c->type));
-    lw_json_key(j, "name");
     lw_report_class_name(c, name, sizeof name);
     lw_json_string(j, name);
     if (c->how == LW_CLASS_STATIC) {
-      lw_json_key(j, "module");
       lw_json_string(j, c->module);
-      lw_json_key(j, "offset");
       lw_json_hex(j, c->offset);
+    } else {
+      lw_json_null(j);
+      lw_json_null(j);
     }
-    lw_json_key(j, "instances");
     lw_json_uint(j, atomic_load_explicit(&c->instances, memory_order_relaxed));
-    lw_json_key(j, "created");
-    json_frames(j, c->stack);
-    lw_json_object_end(j);
+    lw_json_int(j, unit_stack(&u, c->stack));
+    lw_json_array_end(j);
   }
   lw_json_array_end(j);
-}
-
-/* The class graph: one entry per edge and mode pair, with its first witness. */
-static void json_class_graph(lw_json_t *j, const lw_run_info_t *run) {
+  lw_json_key(j, "edges");
   lw_json_array_begin(j);
   for (uint32_t i = 0; i < run->nclass_edges; i++) {
     const lw_cedge_t *e = &run->class_edges[i];
-    lw_json_object_begin(j);
-    lw_json_key(j, "from");
-    json_class_ref(j, lw_class_at(e->from));
-    lw_json_key(j, "to");
-    json_class_ref(j, lw_class_at(e->to));
-    lw_json_key(j, "from_mode");
-    lw_json_string(j, lw_mode_name(e->from_mode));
-    lw_json_key(j, "to_mode");
-    lw_json_string(j, lw_mode_name(e->to_mode));
-    lw_json_key(j, "thread");
-    json_thread_ref(j, e->w.thread);
-    lw_json_key(j, "acquired");
-    json_stack_ref(j, e->w.stack_to);
-    lw_json_key(j, "held");
-    json_stack_ref(j, e->w.stack_from);
-    lw_json_object_end(j);
+    lw_json_array_begin_inline(j);
+    lw_json_uint(j, e->from - 1);
+    lw_json_uint(j, e->to - 1);
+    lw_json_uint(j, LW_PAIR(e->from_mode, e->to_mode));
+    lw_json_uint(j, e->w.thread);
+    lw_json_int(j, unit_stack(&u, e->w.stack_to));
+    lw_json_int(j, unit_stack(&u, e->w.stack_from));
+    lw_json_array_end(j);
   }
   lw_json_array_end(j);
-}
-
-/* The stacks the class graph names, once each. */
-static void json_stacks(lw_json_t *j, const lw_run_info_t *run) {
-  lw_u64map_t seen;
-  lw_u64map_init(&seen, false);
+  lw_json_key(j, "stacks");
   lw_json_array_begin(j);
-  for (uint32_t i = 0; i < 2 * run->nclass_edges; i++) {
-    const lw_cedge_t *e = &run->class_edges[i / 2];
-    uint32_t stack = i & 1 ? e->w.stack_from : e->w.stack_to;
-    if (!stack || lw_u64map_get(&seen, stack, NULL)) continue;
-    lw_u64map_put(&seen, stack, 0);
+  for (uint32_t i = 0; i < u.n; i++) {
     lw_json_object_begin(j);
     lw_json_key(j, "id");
-    json_stack_ref(j, stack);
+    snprintf(key, sizeof key, "S%016llx", (unsigned long long)lw_class_stack_key(u.ids[i]));
+    lw_json_string(j, key);
     lw_json_key(j, "frames");
-    json_frames(j, stack);
+    json_frames(j, u.ids[i]);
     lw_json_object_end(j);
   }
   lw_json_array_end(j);
-  lw_u64map_clear(&seen);
+  lw_json_object_end(j);
+  lw_u64map_clear(&u.index);
+  if (u.ids) lw_free(u.ids, (size_t)u.cap * sizeof *u.ids);
 }
 
 static void json_prof_sites(lw_json_t *j, const lw_prof_site_t *s, const lw_prof_site_t *other) {
@@ -494,12 +504,10 @@ void lw_report_format_json(lw_buf_t *b, const lw_report_t *reports, const lw_rep
   lw_json_array_begin(&j);
   for (const lw_report_t *r = suppressed; r; r = r->next) json_report(&j, r);
   lw_json_array_end(&j);
-  lw_json_key(&j, "classes");
-  json_classes(&j);
-  lw_json_key(&j, "class_graph");
-  json_class_graph(&j, run);
-  lw_json_key(&j, "stacks");
-  json_stacks(&j, run);
+  lw_json_key(&j, "class_units");
+  lw_json_array_begin(&j);
+  json_class_unit(&j, run);
+  lw_json_array_end(&j);
   lw_json_key(&j, "stats");
   lw_json_object_begin(&j);
 #define LW_STAT(name)       \

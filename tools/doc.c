@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lockwatch/lockwatch.h"
+#include "jscan.h"
 #include "report.h"
 #include "tool.h"
 
@@ -150,19 +151,78 @@ static void line_col(const char *data, size_t off, size_t *line, size_t *col) {
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
+/* As parse_json, printing nothing when quiet. */
+static json_object *parse_json_ex(const char *path, const char *data, size_t len, bool quiet);
+
 /* Parses data as one JSON value. Returns it, or NULL after printing where and why not. */
 static json_object *parse_json(const char *path, const char *data, size_t len) {
+  return parse_json_ex(path, data, len, false);
+}
+
+/* The top-level member "class_units" of a document, and the text to cut for json-c. */
+typedef struct units_span {
+  const char *value;
+  size_t n;
+  size_t cut, cut_n; /* bytes [cut, cut + cut_n) of the document: the member and a comma */
+} units_span_t;
+
+/*
+ * Finds the top-level "class_units" member of the n bytes at data (checking
+ * on the way that they are one JSON object). false if there is none, or if
+ * the text is not valid JSON (json-c then says where).
+ */
+static bool find_units(const char *data, size_t n, units_span_t *u) {
+  lw_jscan_t s = lw_jscan_over(data, n);
+  const char *prev_end = NULL; /* after the previous member's value */
+  bool found = false;
+  if (!lw_jscan_take(&s, '{')) return false;
+  if (lw_jscan_take(&s, '}')) return false;
+  for (;;) {
+    const char *k;
+    size_t kn;
+    lw_jscan_ws(&s);
+    const char *key_at = s.p;
+    if (!lw_jscan_str(&s, &k, &kn) || !lw_jscan_take(&s, ':')) return false;
+    lw_jscan_ws(&s);
+    const char *v = s.p;
+    if (!lw_jscan_value(&s)) return false;
+    if (kn == 11 && memcmp(k, "class_units", 11) == 0 && !found) {
+      found = true;
+      u->value = v;
+      u->n = (size_t)(s.p - v);
+      if (prev_end) { /* cut ", "class_units": [...]" */
+        u->cut = (size_t)(prev_end - data);
+        u->cut_n = (size_t)(s.p - prev_end);
+      } else { /* the first member: cut it and the comma after it */
+        u->cut = (size_t)(key_at - data);
+        lw_jscan_ws(&s);
+        if (s.p < s.end && *s.p == ',') s.p++;
+        u->cut_n = (size_t)(s.p - key_at);
+        prev_end = NULL;
+        if (lw_jscan_take(&s, '}')) break;
+        continue;
+      }
+    }
+    prev_end = s.p;
+    if (lw_jscan_take(&s, '}')) break;
+    if (!lw_jscan_take(&s, ',')) return false;
+  }
+  lw_jscan_ws(&s);
+  return found && s.p == s.end;
+}
+
+static json_object *parse_json_ex(const char *path, const char *data, size_t len, bool quiet) {
   size_t start = 0;
   while (start < len && is_space(data[start])) start++;
   if (start == len) {
-    lwt_error("%s: %s, not a JSON document", path, len ? "only white space" : "empty file");
+    if (!quiet) lwt_error("%s: %s, not a JSON document", path, len ? "only white space" : "empty file");
     return NULL;
   }
   const char *nul = memchr(data, 0, len);
   if (nul) {
     size_t line, col, off = (size_t)(nul - data);
     line_col(data, off, &line, &col);
-    lwt_error("%s: invalid JSON at byte offset %zu (line %zu, column %zu): a NUL byte", path, off,
+    if (!quiet) lwt_error("%s: invalid JSON at byte offset %zu (line %zu, column %zu): a NUL byte", path, off,
               line, col);
     return NULL;
   }
@@ -201,7 +261,7 @@ static json_object *parse_json(const char *path, const char *data, size_t len) {
   if (err == json_tokener_continue) {
     size_t line, col;
     line_col(data, len, &line, &col);
-    lwt_error("%s: truncated JSON: the file ends at byte offset %zu (line %zu, column %zu) "
+    if (!quiet) lwt_error("%s: truncated JSON: the file ends at byte offset %zu (line %zu, column %zu) "
               "inside the document", path, len, line, col);
     json_tokener_free(tok);
     return NULL;
@@ -210,7 +270,7 @@ static json_object *parse_json(const char *path, const char *data, size_t len) {
     /* json-c stops at the character it could not take. */
     size_t line, col, at = off < len ? off : len;
     line_col(data, at, &line, &col);
-    lwt_error("%s: invalid JSON at byte offset %zu (line %zu, column %zu): %s", path, at, line,
+    if (!quiet) lwt_error("%s: invalid JSON at byte offset %zu (line %zu, column %zu): %s", path, at, line,
               col, json_tokener_error_desc(err));
     json_tokener_free(tok);
     if (root) json_object_put(root);
@@ -221,7 +281,7 @@ static json_object *parse_json(const char *path, const char *data, size_t len) {
   if (off < len) {
     size_t line, col;
     line_col(data, off, &line, &col);
-    lwt_error("%s: invalid JSON at byte offset %zu (line %zu, column %zu): more data after the "
+    if (!quiet) lwt_error("%s: invalid JSON at byte offset %zu (line %zu, column %zu): more data after the "
               "document", path, off, line, col);
     json_object_put(root);
     return NULL;
@@ -353,11 +413,34 @@ int lwt_docs_add(lwt_docs_t *d, const char *path) {
 }
 
 int lwt_docs_add_buffer(lwt_docs_t *d, const char *path, const char *data, size_t len) {
-  json_object *root = parse_json(path, data, len);
+  /* json-c reads the document without its class units (classgraph.c reads those) */
+  units_span_t units = {NULL, 0, 0, 0};
+  json_object *root = NULL;
+  if (find_units(data, len, &units)) {
+    char *rest = lwt_xmalloc(len - units.cut_n + 1);
+    memcpy(rest, data, units.cut);
+    memcpy(rest + units.cut, data + units.cut + units.cut_n, len - units.cut - units.cut_n);
+    rest[len - units.cut_n] = 0;
+    root = parse_json_ex(path, rest, len - units.cut_n, true);
+    free(rest);
+  }
+  if (!root) { /* no units, or json-c refused the rest: read it all, so that it says where */
+    units.value = NULL;
+    root = parse_json(path, data, len);
+  }
   if (!root) return -1;
   if (!check_doc(path, root)) {
     json_object_put(root);
     return -1;
+  }
+  if (units.value) {
+    if (lwt_cgraph_add_units(&d->cg, d->ndocs, path, units.value, units.n,
+                             lwt_get_int(root, "pid", 0), lwt_get_str(root, "program")) != 0) {
+      json_object_put(root);
+      return -1;
+    }
+  } else {
+    lwt_cgraph_add_v2(&d->cg, d->ndocs, root);
   }
   /* Reports point at the JSON objects and the path string, never into d->docs. */
   d->docs = grow(d->docs, d->ndocs, &d->cap_docs, sizeof *d->docs);
@@ -390,6 +473,7 @@ void lwt_docs_free(lwt_docs_t *d) {
   free(d->reports);
   free(d->suppressed);
   free(d->procs);
+  lwt_cgraph_free(&d->cg);
   *d = (lwt_docs_t)LWT_DOCS_INIT;
 }
 

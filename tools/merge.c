@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/printbuf.h>
+
 #include "graph.h"
+#include "u64map.h"
 #include "types.h"
 #include "tool.h"
 
@@ -95,93 +98,19 @@ static void strtab_free(strtab_t *t) {
 
 /* ---- the merged class graph -------------------------------------------------------- */
 
-/* A class edge as an input document gave it, with where it came from. */
-typedef struct cedge {
-  json_object *obj; /* the input's class_graph entry */
-  size_t doc;       /* index in the inputs */
-  long long pid;
-  const char *program;
-} cedge_t;
-
 typedef struct merger {
   const lwt_docs_t *d;
-  strtab_t classes, stacks;
-  json_object **class_obj; /* class number - 1 -> the first description seen */
-  size_t nclasses;
-  json_object *stack_obj; /* stack id -> frames, as an object */
-  cedge_t *edges;
-  size_t nedges, cap_edges;
+  const lwt_cgraph_t *cg;
   lw_node_t *nodes;
 } merger_t;
 
-static void *xgrow(void *p, size_t n, size_t *cap, size_t sz) {
-  if (n < *cap) return p;
-  *cap = *cap ? *cap * 2 : 256;
-  return lwt_xrealloc(p, *cap * sz);
-}
-
-/* The pid and program of the process that wrote class edge e of document root. */
-static void edge_origin(json_object *root, json_object *e, long long *pid, const char **program) {
-  *pid = lwt_get_int(e, "pid", lwt_get_int(root, "pid", 0));
-  *program = lwt_get_str(e, "program");
-  if (!*program) *program = lwt_get_str(root, "program");
-}
-
-/* Collects the classes, stacks and class edges of every input. */
-static void collect(merger_t *m) {
-  size_t want = 0;
-  for (size_t i = 0; i < m->d->ndocs; i++)
-    want += lwt_len(lwt_get(m->d->docs[i].root, "classes", json_type_array));
-  strtab_init(&m->classes, want);
-  strtab_init(&m->stacks, 1024);
-  m->class_obj = lwt_xmalloc((want + 1) * sizeof *m->class_obj);
-  m->stack_obj = json_object_new_object();
-  for (size_t i = 0; i < m->d->ndocs; i++) {
-    json_object *root = m->d->docs[i].root;
-    json_object *classes = lwt_get(root, "classes", json_type_array);
-    for (size_t k = 0; k < lwt_len(classes); k++) {
-      const char *id = lwt_get_str(lwt_at(classes, k), "id");
-      bool added;
-      if (!id) continue;
-      (void)strtab_get(&m->classes, id, m->nclasses, &added);
-      if (added) m->class_obj[m->nclasses++] = lwt_at(classes, k);
-    }
-    json_object *stacks = lwt_get(root, "stacks", json_type_array);
-    for (size_t k = 0; k < lwt_len(stacks); k++) {
-      const char *id = lwt_get_str(lwt_at(stacks, k), "id");
-      json_object *frames = lwt_get(lwt_at(stacks, k), "frames", json_type_array);
-      bool added;
-      if (!id || !frames) continue;
-      (void)strtab_get(&m->stacks, id, 0, &added);
-      if (added) json_object_object_add(m->stack_obj, id, json_object_get(frames));
-    }
-    json_object *graph = lwt_get(root, "class_graph", json_type_array);
-    for (size_t k = 0; k < lwt_len(graph); k++) {
-      json_object *e = lwt_at(graph, k);
-      m->edges = xgrow(m->edges, m->nedges, &m->cap_edges, sizeof *m->edges);
-      cedge_t *c = &m->edges[m->nedges++];
-      c->obj = e;
-      c->doc = i;
-      edge_origin(root, e, &c->pid, &c->program);
-    }
-  }
-}
-
-/* The class number of id, or -1 if no input described it. */
-static long class_number(merger_t *m, const char *id) {
-  size_t val, slot;
-  if (!id || !strtab_find(&m->classes, id, &val, &slot)) return -1;
-  return (long)val;
-}
-
 static bool str_eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
-static unsigned mode_of(const char *s) { return s && strcmp(s, "read") == 0 ? LW_MODE_READ : LW_MODE_WRITE; }
-
-/* The frames of stack id, or an empty array. */
-static json_object *stack_frames(merger_t *m, const char *id) {
-  json_object *f = NULL;
-  if (id && json_object_object_get_ex(m->stack_obj, id, &f)) return json_object_get(f);
+/* The frames of stack number `stack` (parsed from their text), or an empty array. */
+static json_object *stack_frames(merger_t *m, long stack) {
+  json_object *f = stack >= 0 ? json_tokener_parse(m->cg->stacks[stack].frames) : NULL;
+  if (f && json_object_is_type(f, json_type_array)) return f;
+  if (f) json_object_put(f);
   return json_object_new_array();
 }
 
@@ -238,40 +167,40 @@ static json_object *cycle_report(merger_t *m, const lw_cycle_t *c, size_t seq) {
     if (c->steps[i].edge->from->id < c->steps[start].edge->from->id) start = i;
   for (uint32_t k = 0; k < c->n; k++) {
     const lw_cycle_step_t *st = &c->steps[(start + k) % c->n];
-    json_object *cls = m->class_obj[st->edge->from->id - 1];
+    const lwt_class_t *cls = &m->cg->classes[st->edge->from->id - 1];
     char id[32], to_id[32];
     snprintf(id, sizeof id, "M%u", k + 1);
     snprintf(to_id, sizeof to_id, "M%u", (k + 1) % c->n + 1);
     json_object *l = json_object_new_object();
-    json_object_object_add(l, "class", json_object_new_string(lwt_get_str(cls, "id")));
-    const char *cname = lwt_get_str(cls, "name");
+    json_object_object_add(l, "class", json_object_new_string(cls->id));
+    const char *cname = cls->name;
     json_object_object_add(l, "class_name", cname ? json_object_new_string(cname) : NULL);
     json_object_object_add(l, "id", json_object_new_string(id));
     json_object_object_add(l, "address", json_object_new_string("0x0"));
-    const char *type = lwt_get_str(cls, "type");
-    json_object_object_add(l, "type", json_object_new_string(type ? type : "mutex"));
+    json_object_object_add(l, "type", json_object_new_string(cls->type ? cls->type : "mutex"));
     json_object_object_add(l, "name", cname ? json_object_new_string(cname) : NULL);
-    json_object *created = lwt_get(cls, "created", json_type_array);
-    json_object_object_add(l, "created", created ? json_object_get(created) : json_object_new_array());
+    json_object_object_add(l, "created", stack_frames(m, cls->created));
     json_object_array_add(locks, l);
     json_object_array_add(cycle, json_object_new_string(id));
     const lw_witness_t *w =
         lw_edge_witness(st->edge, LW_PAIR(st->from_mode, st->to_mode));
-    const cedge_t *ce = &m->edges[w->thread];
+    const lwt_cedge_t *ce = &m->cg->edges[w->thread];
+    const lwt_origin_t *o = &m->cg->origins[ce->origin];
+    char thread[24];
+    snprintf(thread, sizeof thread, "T%u", ce->thread);
     json_object *e = json_object_new_object();
     json_object_object_add(e, "from", json_object_new_string(id));
     json_object_object_add(e, "to", json_object_new_string(to_id));
     json_object_object_add(e, "from_mode", json_object_new_string(lw_mode_name(st->from_mode)));
     json_object_object_add(e, "to_mode", json_object_new_string(lw_mode_name(st->to_mode)));
-    const char *thread = lwt_get_str(ce->obj, "thread");
-    json_object_object_add(e, "thread", json_object_new_string(thread ? thread : "T0"));
+    json_object_object_add(e, "thread", json_object_new_string(thread));
     json_object_object_add(e, "held_locks", json_object_new_array());
-    json_object_object_add(e, "acquired", stack_frames(m, lwt_get_str(ce->obj, "acquired")));
-    json_object_object_add(e, "held", stack_frames(m, lwt_get_str(ce->obj, "held")));
+    json_object_object_add(e, "acquired", stack_frames(m, ce->acquired));
+    json_object_object_add(e, "held", stack_frames(m, ce->held));
     json_object_object_add(e, "also_by_thread", NULL);
-    json_object_object_add(e, "document", json_object_new_string(m->d->docs[ce->doc].path));
-    json_object_object_add(e, "pid", json_object_new_int64(ce->pid));
-    json_object_object_add(e, "program", ce->program ? json_object_new_string(ce->program) : NULL);
+    json_object_object_add(e, "document", json_object_new_string(m->d->docs[o->doc].path));
+    json_object_object_add(e, "pid", json_object_new_int64(o->pid));
+    json_object_object_add(e, "program", o->program ? json_object_new_string(o->program) : NULL);
     json_object_array_add(edges, e);
   }
   json_object_object_add(r, "id", json_object_new_int64((int64_t)seq));
@@ -299,18 +228,185 @@ static json_object *cycle_report(merger_t *m, const lw_cycle_t *c, size_t seq) {
   return r;
 }
 
+/* The merged class unit as text, for json-c to write where the member goes. */
+static int units_to_json(json_object *o, struct printbuf *pb, int level, int flags) {
+  (void)level;
+  (void)flags;
+  lwt_str_t *text = json_object_get_userdata(o);
+  return printbuf_memappend(pb, lwt_str_get(text), (int)text->n) < 0 ? -1 : 0;
+}
+
+static void units_free(json_object *o, void *userdata) {
+  (void)o;
+  lwt_str_free(userdata);
+  free(userdata);
+}
+
+/* Writes v in decimal at q; returns the end. */
+static char *put_int(char *q, int64_t v) {
+  char tmp[24];
+  int n = 0;
+  uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+  if (v < 0) *q++ = '-';
+  do tmp[n++] = (char)('0' + u % 10);
+  while ((u /= 10) != 0);
+  while (n) *q++ = tmp[--n];
+  return q;
+}
+
 /*
- * Adds to root the union of the inputs' classes, class graph and stacks
- * ("classes", "class_graph", "stacks"), and appends to reports every cycle of
- * the union that no report (already in reports) names by its classes.
- * Returns the number of reports added.
+ * Marks in in_scc[k] whether kept edge k lies in a cycle of the union (its
+ * two classes in one strongly connected component): every cycle the order
+ * graph can find, then or later, is made of such edges only. Tarjan's
+ * algorithm, without recursion, once over the whole union.
+ */
+static void edges_in_cycles(const lwt_cgraph_t *cg, const uint32_t *kept, size_t nkept,
+                            bool *in_scc) {
+  size_t n = cg->nclasses;
+  size_t *start = lwt_xmalloc((n + 1) * sizeof *start);
+  uint32_t *adj = lwt_xmalloc((nkept + 1) * sizeof *adj);
+  memset(start, 0, (n + 1) * sizeof *start);
+  for (size_t k = 0; k < nkept; k++) start[cg->edges[kept[k]].from + 1]++;
+  for (size_t v = 0; v < n; v++) start[v + 1] += start[v];
+  size_t *fill = lwt_xmalloc((n + 1) * sizeof *fill);
+  memcpy(fill, start, (n + 1) * sizeof *fill);
+  for (size_t k = 0; k < nkept; k++) adj[fill[cg->edges[kept[k]].from]++] = cg->edges[kept[k]].to;
+  /* index 0: not visited; comp: the component's root number + 1, once assigned */
+  uint32_t *index = lwt_xmalloc((n + 1) * sizeof *index), *low = lwt_xmalloc((n + 1) * sizeof *low);
+  uint32_t *comp = lwt_xmalloc((n + 1) * sizeof *comp), *stack = lwt_xmalloc((n + 1) * sizeof *stack);
+  uint32_t *call = lwt_xmalloc((n + 1) * sizeof *call);
+  memset(index, 0, (n + 1) * sizeof *index);
+  memset(comp, 0, (n + 1) * sizeof *comp);
+  uint32_t next = 1;
+  size_t sp = 0, cp = 0;
+  for (size_t root = 0; root < n; root++) {
+    if (index[root]) continue;
+    call[cp++] = (uint32_t)root;
+    index[root] = low[root] = next++;
+    stack[sp++] = (uint32_t)root;
+    fill[root] = start[root];
+    while (cp) {
+      uint32_t v = call[cp - 1];
+      if (fill[v] < start[v + 1]) {
+        uint32_t w = adj[fill[v]++];
+        if (!index[w]) {
+          index[w] = low[w] = next++;
+          stack[sp++] = w;
+          fill[w] = start[w];
+          call[cp++] = w;
+        } else if (!comp[w] && index[w] < low[v]) {
+          low[v] = index[w];
+        }
+        continue;
+      }
+      cp--;
+      if (cp && low[v] < low[call[cp - 1]]) low[call[cp - 1]] = low[v];
+      if (low[v] == index[v]) {
+        uint32_t w;
+        do {
+          w = stack[--sp];
+          comp[w] = v + 1;
+        } while (w != v);
+      }
+    }
+  }
+  for (size_t k = 0; k < nkept; k++) {
+    const lwt_cedge_t *e = &cg->edges[kept[k]];
+    in_scc[k] = comp[e->from] == comp[e->to];
+  }
+  free(start);
+  free(fill);
+  free(adj);
+  free(index);
+  free(low);
+  free(comp);
+  free(stack);
+  free(call);
+}
+
+/*
+ * The merged document's class unit (docs/report-format.md): every class and
+ * stack of the inputs, the kept edges (first witness of each edge and mode
+ * pair), each with its origin: the process that made it.
+ */
+static json_object *merged_unit(const lwt_cgraph_t *cg, const uint32_t *kept, size_t nkept) {
+  lwt_str_t *t = lwt_xmalloc(sizeof *t);
+  *t = (lwt_str_t)LWT_STR_INIT;
+  uint32_t *origin = lwt_xmalloc((cg->norigins + 1) * sizeof *origin); /* cg's -> the unit's + 1 */
+  memset(origin, 0, (cg->norigins + 1) * sizeof *origin);
+  uint32_t norigins = 0;
+  lwt_str_puts(t, "[\n    {\n      \"origins\": [");
+  for (size_t i = 0; i < nkept; i++) {
+    uint32_t k = cg->edges[kept[i]].origin;
+    if (origin[k]) continue;
+    origin[k] = ++norigins;
+    lwt_str_printf(t, "%s\n        [%lld, ", norigins > 1 ? "," : "", cg->origins[k].pid);
+    lwt_json_quote(t, cg->origins[k].program);
+    lwt_str_puts(t, "]");
+  }
+  lwt_str_puts(t, norigins ? "\n      ],\n      \"classes\": [" : "],\n      \"classes\": [");
+  for (size_t i = 0; i < cg->nclasses; i++) {
+    const lwt_class_t *c = &cg->classes[i];
+    lwt_str_puts(t, i ? ",\n        [" : "\n        [");
+    const char *const fields[] = {c->id, c->how, c->type, c->name, c->module, c->offset};
+    for (int f = 0; f < 6; f++) {
+      lwt_json_quote(t, fields[f]);
+      lwt_str_puts(t, ", ");
+    }
+    lwt_str_printf(t, "%lld, %ld]", c->instances, c->created);
+  }
+  lwt_str_puts(t, cg->nclasses ? "\n      ],\n      \"stacks\": [" : "],\n      \"stacks\": [");
+  for (size_t i = 0; i < cg->nstacks; i++) {
+    lwt_str_puts(t, i ? ",\n        {\"id\": " : "\n        {\"id\": ");
+    lwt_json_quote(t, cg->stacks[i].id);
+    lwt_str_puts(t, ", \"frames\": ");
+    lwt_str_puts(t, cg->stacks[i].frames);
+    lwt_str_puts(t, "}");
+  }
+  lwt_str_puts(t, cg->nstacks ? "\n      ],\n      \"edges\": [" : "],\n      \"edges\": [");
+  for (size_t i = 0; i < nkept; i++) {
+    const lwt_cedge_t *e = &cg->edges[kept[i]];
+    const int64_t row[7] = {e->from, e->to, e->pair, e->thread, e->acquired, e->held,
+                            origin[e->origin] - 1};
+    char line[7 * 24 + 16], *q = line;
+    memcpy(q, i ? ",\n        [" : "\n        [", 10 + (i != 0));
+    q += 10 + (i != 0);
+    for (int f = 0; f < 7; f++) {
+      if (f) *q++ = ',', *q++ = ' ';
+      q = put_int(q, row[f]);
+    }
+    *q++ = ']';
+    lwt_str_add(t, line, (size_t)(q - line));
+  }
+  lwt_str_puts(t, nkept ? "\n      ]\n    }\n  ]" : "]\n    }\n  ]");
+  free(origin);
+  json_object *o = json_object_new_array();
+  json_object_set_serializer(o, units_to_json, t, units_free);
+  return o;
+}
+
+/* The key of an edge and mode pair in the set of edges seen (never 0). */
+static uint64_t edge_key(const lwt_cedge_t *e) {
+  return (((uint64_t)e->from << 33) | ((uint64_t)e->to << 2) | e->pair) + 1;
+}
+
+/* Are two witnesses of one thread of one process? */
+static bool same_thread(const lwt_cgraph_t *cg, const lwt_cedge_t *a, const lwt_cedge_t *b) {
+  const lwt_origin_t *oa = &cg->origins[a->origin], *ob = &cg->origins[b->origin];
+  return oa->doc == ob->doc && oa->pid == ob->pid && a->thread == b->thread;
+}
+
+/*
+ * Adds to root the union of the inputs' class graphs (its "class_units"),
+ * and appends to reports every cycle of the union that no report (already
+ * in reports) names by its classes. Returns the number of reports added.
  */
 static size_t merge_class_graphs(const lwt_docs_t *d, json_object *root, json_object *reports,
                                  json_object *suppressed) {
-  merger_t m = {.d = d};
-  collect(&m);
-  m.nodes = lwt_xmalloc((m.nclasses + 1) * sizeof *m.nodes);
-  for (size_t i = 0; i < m.nclasses; i++) lw_graph_node_init(&m.nodes[i], i + 1, false);
+  const lwt_cgraph_t *cg = &d->cg;
+  merger_t m = {.d = d, .cg = cg};
+  m.nodes = lwt_xmalloc((cg->nclasses + 1) * sizeof *m.nodes);
+  for (size_t i = 0; i < cg->nclasses; i++) lw_graph_node_init(&m.nodes[i], i + 1, false);
   /* the cycles already reported, by their classes */
   strtab_t known;
   size_t nin = lwt_len(reports) + lwt_len(suppressed);
@@ -327,42 +423,52 @@ static size_t merge_class_graphs(const lwt_docs_t *d, json_object *root, json_ob
     known_keys[nknown++] = k;
     (void)strtab_get(&known, k, 0, &added);
   }
+  /* each edge and mode pair once: the first witness (in document order) is kept */
+  lw_u64map_t seen;
+  lw_u64map_init(&seen, false);
+  uint32_t *kept = lwt_xmalloc((cg->nedges + 1) * sizeof *kept);
+  size_t nkept = 0;
   lw_graph_t g;
   lw_graph_init(&g);
-  json_object *classes = json_object_new_array(), *graph = json_object_new_array();
   size_t added_reports = 0;
-  for (size_t i = 0; i < m.nclasses; i++) json_object_array_add(classes, json_object_get(m.class_obj[i]));
-  for (size_t i = 0; i < m.nedges; i++) {
-    cedge_t *ce = &m.edges[i];
-    long from = class_number(&m, lwt_get_str(ce->obj, "from"));
-    long to = class_number(&m, lwt_get_str(ce->obj, "to"));
-    if (from < 0 || to < 0 || from == to) continue;
+  for (size_t i = 0; i < cg->nedges; i++) {
+    const lwt_cedge_t *ce = &cg->edges[i];
+    if (ce->from == ce->to || lw_u64map_get(&seen, edge_key(ce), NULL)) continue;
+    if (!lw_u64map_put(&seen, edge_key(ce), 0)) {
+      lwt_error("merge: out of memory");
+      exit(LWT_EXIT_ERROR);
+    }
+    kept[nkept++] = (uint32_t)i;
+  }
+  /*
+   * Only the edges inside a cycle of the union go to the order graph, in
+   * the inputs' order: it finds the same cycles, at the same edges, as if
+   * every edge went there, and the acyclic bulk of a suite's graph costs
+   * nothing more.
+   */
+  bool *in_scc = lwt_xmalloc(nkept + 1);
+  edges_in_cycles(cg, kept, nkept, in_scc);
+  for (size_t k = 0; k < nkept; k++) {
+    if (!in_scc[k]) continue;
+    size_t i = kept[k];
+    const lwt_cedge_t *ce = &cg->edges[i];
     lw_witness_t w = {(uint32_t)i, 0, 0, 0, 0, 0, 0};
     lw_cycle_t c;
-    int r = lw_graph_add_edge(&g, &m.nodes[from], &m.nodes[to],
-                              mode_of(lwt_get_str(ce->obj, "from_mode")),
-                              mode_of(lwt_get_str(ce->obj, "to_mode")), &w, &c);
+    int r = lw_graph_add_edge(&g, &m.nodes[ce->from], &m.nodes[ce->to], ce->pair >> 1,
+                              ce->pair & 1, &w, &c);
     if (r == LW_EDGE_ERROR) {
       lwt_error("merge: out of memory");
       exit(LWT_EXIT_ERROR);
     }
-    if (r == LW_EDGE_KNOWN) continue;
-    /* the merged class graph keeps the first witness of each edge, with its origin */
-    json_object *e = json_object_new_object();
-    json_object_object_foreach(ce->obj, key, val) json_object_object_add(e, key, json_object_get(val));
-    json_object_object_add(e, "pid", json_object_new_int64(ce->pid));
-    json_object_object_add(e, "program", ce->program ? json_object_new_string(ce->program) : NULL);
-    json_object_array_add(graph, e);
     if (r != LW_EDGE_CYCLE) continue;
     /* as in a run: a cycle made by one thread of one process is no class-level inversion */
     bool threads = false;
-    const cedge_t *first = &m.edges[lw_edge_witness(c.steps[0].edge, LW_PAIR(c.steps[0].from_mode,
-                                                                             c.steps[0].to_mode))->thread];
+    const lwt_cedge_t *first = &cg->edges[lw_edge_witness(c.steps[0].edge, LW_PAIR(c.steps[0].from_mode,
+                                                                                  c.steps[0].to_mode))->thread];
     for (uint32_t k = 1; k < c.n; k++) {
-      const cedge_t *o = &m.edges[lw_edge_witness(c.steps[k].edge, LW_PAIR(c.steps[k].from_mode,
-                                                                           c.steps[k].to_mode))->thread];
-      threads |= o->doc != first->doc || !str_eq(lwt_get_str(o->obj, "thread"),
-                                                 lwt_get_str(first->obj, "thread"));
+      const lwt_cedge_t *o = &cg->edges[lw_edge_witness(c.steps[k].edge, LW_PAIR(c.steps[k].from_mode,
+                                                                                c.steps[k].to_mode))->thread];
+      threads |= !same_thread(cg, o, first);
     }
     if (!threads) {
       lw_cycle_release(&c);
@@ -383,24 +489,13 @@ static size_t merge_class_graphs(const lwt_docs_t *d, json_object *root, json_ob
       free(k);
     }
   }
-  json_object *stacks = json_object_new_array();
-  json_object_object_foreach(m.stack_obj, sid, frames) {
-    json_object *s = json_object_new_object();
-    json_object_object_add(s, "id", json_object_new_string(sid));
-    json_object_object_add(s, "frames", json_object_get(frames));
-    json_object_array_add(stacks, s);
-  }
-  json_object_object_add(root, "classes", classes);
-  json_object_object_add(root, "class_graph", graph);
-  json_object_object_add(root, "stacks", stacks);
+  free(in_scc);
+  json_object_object_add(root, "class_units", merged_unit(cg, kept, nkept));
   for (size_t i = 0; i < nknown; i++) free(known_keys[i]);
   free(known_keys);
   strtab_free(&known);
-  strtab_free(&m.classes);
-  strtab_free(&m.stacks);
-  json_object_put(m.stack_obj);
-  free(m.class_obj);
-  free(m.edges);
+  lw_u64map_clear(&seen);
+  free(kept);
   free(m.nodes); /* the graph's edges (in the core's allocator) are not used after this */
   return added_reports;
 }

@@ -120,6 +120,57 @@ typedef struct lwt_process {
   json_object *argv;   /* array of strings, or NULL */
 } lwt_process_t;
 
+/* ---- the class graphs of the documents (classgraph.c) ------------------------------ */
+
+/* A lock class as the first document that described it did. Strings are NULL when absent. */
+typedef struct lwt_class {
+  char *id; /* "C" and 16 hex digits */
+  char *how, *type, *name, *module, *offset;
+  long long instances;
+  long created; /* stack number of where its first lock was made, or -1 */
+} lwt_class_t;
+
+/* A stack a class edge names: its id and its frames as JSON text. */
+typedef struct lwt_stack {
+  char *id;
+  char *frames;
+} lwt_stack_t;
+
+/* The process that made class edges: its document (index), pid and program (or NULL). */
+typedef struct lwt_origin {
+  size_t doc;
+  long long pid;
+  char *program;
+} lwt_origin_t;
+
+/* A class edge, every number an index in the tables of lwt_cgraph_t. */
+typedef struct lwt_cedge {
+  uint32_t from, to; /* class numbers */
+  uint32_t thread;   /* the thread number of the witness (T<n>) in its process */
+  int32_t acquired, held; /* stack numbers, or -1 */
+  uint32_t origin;
+  uint8_t pair; /* LW_PAIR(from mode, to mode): 0 w->w, 1 w->r, 2 r->w, 3 r->r */
+} lwt_cedge_t;
+
+/*
+ * The class graphs of every loaded document, read as they load and joined
+ * on class and stack ids: each class and stack is numbered once (in the
+ * order first met), and the edges are kept in document order.
+ */
+typedef struct lwt_cgraph {
+  lwt_class_t *classes;
+  size_t nclasses, cap_classes;
+  lwt_stack_t *stacks;
+  size_t nstacks, cap_stacks;
+  lwt_origin_t *origins;
+  size_t norigins, cap_origins;
+  lwt_cedge_t *edges;
+  size_t nedges, cap_edges;
+  uint64_t *class_slots; /* open-addressed class ids: hash (high 32 bits), number + 1; 0 empty */
+  size_t class_mask;
+  lwt_map_t stack_index; /* id -> number */
+} lwt_cgraph_t;
+
 /* Every document loaded, and their reports and processes in order. */
 typedef struct lwt_docs {
   lwt_doc_t *docs;
@@ -131,9 +182,32 @@ typedef struct lwt_docs {
   lwt_process_t *procs;
   size_t nprocs;
   size_t cap_docs, cap_reports, cap_suppressed, cap_procs;
+  lwt_cgraph_t cg; /* their class graphs */
 } lwt_docs_t;
 
-#define LWT_DOCS_INIT {NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, 0}
+#define LWT_DOCS_INIT {NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, 0, {0}}
+
+/*
+ * Adds the class units of a schema-3 document (the n bytes at text: the
+ * "class_units" array) of document doc, whose process is pid and program,
+ * to cg. Returns 0, or -1 after printing which unit, row and field of path
+ * is wrong (cg unchanged).
+ */
+int lwt_cgraph_add_units(lwt_cgraph_t *cg, size_t doc, const char *path, const char *text,
+                         size_t n, long long pid, const char *program);
+
+/*
+ * Adds the class graph of a schema-2 document (root's "classes",
+ * "class_graph" and "stacks" objects) of document doc to cg. An edge naming
+ * a class its document does not describe is left out.
+ */
+void lwt_cgraph_add_v2(lwt_cgraph_t *cg, size_t doc, json_object *root);
+
+/* Frees everything cg holds. */
+void lwt_cgraph_free(lwt_cgraph_t *cg);
+
+/* Appends s to out as a JSON string (quoted, escaped); NULL gives null. */
+void lwt_json_quote(lwt_str_t *out, const char *s);
 
 /*
  * Reads path and checks that it is a lockwatch document; adds it with its

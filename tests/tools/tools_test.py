@@ -582,7 +582,13 @@ def case_merge_cross_run(ctx):
     for path in (ab, ba):
         doc = load_json(path)
         expect(doc["reports"] == [], f"{path}: no report alone")
-        expect(len(doc["class_graph"]) == 1, f"{path}: one class edge, found {doc['class_graph']}")
+        expect(doc["schema"] == 3 and len(doc["class_units"]) == 1,
+               f"{path}: schema 3, one class unit: {doc.get('class_units')}")
+        unit = doc["class_units"][0]
+        expect(len(unit["edges"]) == 1 and len(unit["edges"][0]) == 6,
+               f"{path}: one class edge, found {unit['edges']}")
+        names = [unit["classes"][k][3] for k in unit["edges"][0][:2]]
+        expect(sorted(names) == ["alpha", "beta"], f"{path}: the edge indexes its classes: {names}")
     alone = ctx.path("alone.json")
     p = run([ctx.lw, "merge", "-o", alone, ab, ab])
     expect_status(p, 0)
@@ -612,6 +618,70 @@ def case_merge_cross_run(ctx):
     p = run([ctx.lw, "graph", "--format", "dot", out])
     expect_status(p, 0)
     expect("alpha" in p.stdout and "beta" in p.stdout, "the graph names the classes", p)
+
+
+def schema2(doc):
+    """The document as lockwatch wrote it before schema 3: classes, class edges and stacks as
+    objects with string keys."""
+    unit = doc.pop("class_units")[0]
+    doc["schema"] = 2
+    modes = ("write", "read")
+    doc["classes"] = [{"id": c[0], "how": c[1], "type": c[2], "name": c[3], "module": c[4],
+                       "offset": c[5], "instances": c[6],
+                       "created": unit["stacks"][c[7]]["frames"] if c[7] >= 0 else []}
+                      for c in unit["classes"]]
+    doc["class_graph"] = [{"from": unit["classes"][e[0]][0], "to": unit["classes"][e[1]][0],
+                           "from_mode": modes[e[2] >> 1], "to_mode": modes[e[2] & 1],
+                           "thread": f"T{e[3]}", "acquired": unit["stacks"][e[4]]["id"],
+                           "held": unit["stacks"][e[5]]["id"]} for e in unit["edges"]]
+    doc["stacks"] = unit["stacks"]
+    return doc
+
+
+def case_merge_schema2(ctx):
+    # Documents of the previous schema still merge, alone and with schema-3 ones, to the same
+    # report; and the merged document (schema 3) reads back.
+    _, ab = class_doc(ctx, "alpha-beta", "ab.json")
+    _, ba = class_doc(ctx, "beta-alpha", "ba.json")
+    old = {}
+    for path in (ab, ba):
+        old[path] = ctx.path("v2-" + os.path.basename(path))
+        with open(old[path], "w", encoding="utf-8") as f:
+            json.dump(schema2(load_json(path)), f)
+    reports = {}
+    for name, pair in (("new", [ab, ba]), ("old", [old[ab], old[ba]]), ("mixed", [old[ab], ba])):
+        out = ctx.path(f"merged-{name}.json")
+        p = run([ctx.lw, "merge", "-o", out] + pair)
+        expect_status(p, 66)
+        doc = load_json(out)
+        expect(doc["schema"] == 3 and len(doc["class_units"]) == 1, f"{name}: one merged unit")
+        unit = doc["class_units"][0]
+        expect(len(unit["edges"]) == 2 and all(len(e) == 7 for e in unit["edges"]),
+               f"{name}: two edges, each with its origin: {unit['edges']}")
+        expect(sorted(o[0] for o in unit["origins"]) == sorted({e["pid"] for e in
+                                                                 doc["reports"][0]["edges"]}),
+               f"{name}: the origins are the two processes: {unit['origins']}")
+        r = doc["reports"][0]
+        for e in r["edges"]:
+            e["document"] = os.path.basename(e["document"]).replace("v2-", "")
+        reports[name] = r
+        again = ctx.path(f"again-{name}.json")
+        p = run([ctx.lw, "merge", "-o", again, out])
+        expect_status(p, 66)
+        expect(load_json(again)["class_units"][0]["edges"] == unit["edges"],
+               f"{name}: a merged document merges to itself")
+    expect(reports["old"] == reports["new"] == reports["mixed"],
+           f"the same report from either schema: {reports!r}")
+    # a malformed unit is named with its row
+    bad = load_json(ab)
+    bad["class_units"][0]["edges"][0][1] = 7
+    badp = ctx.path("bad-unit.json")
+    with open(badp, "w", encoding="utf-8") as f:
+        json.dump(bad, f)
+    p = run([ctx.lw, "merge", "-o", ctx.path("m.json"), badp, ba])
+    expect_status(p, 1)
+    expect(re.search(r"bad-unit\.json: class_units\[0\]\.edges\[0\]: expected \[from, to", p.stderr),
+           "the bad row is named", p)
 
 
 def case_merge_bad_input(ctx):
@@ -1809,6 +1879,7 @@ CASES = {
     "json_path.fifo": case_json_path_fifo,
     "merge.cross_run": case_merge_cross_run,
     "merge.bad_input": case_merge_bad_input,
+    "merge.schema2": case_merge_schema2,
     "merge.dedup": case_merge_dedup,
     "run.cross_process": case_run_cross_process,
     "install": case_install,
