@@ -785,7 +785,6 @@ lw_lock_t *lw__record_for(lw_thread_t *t, uintptr_t addr, unsigned type, lw_kind
   if (addr < 4096) return NULL; /* not a lock: the real call will fail or fault, untracked */
   lw_lock_t *rec = lw_registry_find(addr, id);
   if (rec && rec->type == type) return rec;
-  if (lw_stack_owns(addr)) return NULL; /* the unwinder's own (its thread-exit clean-up locks) */
   /*
    * a semaphore is a lock only from its sem_init or sem_open, a custom lock
    * only from lockwatch_lock_create (never made here)

@@ -15,18 +15,6 @@
 /* Calls backtrace once so that its first real use does not load libgcc_s. */
 void lw_stack_warm_up(void);
 
-/*
- * Captures stacks with libunwind (libunwind.so.8) from now on, if it can be
- * loaded; returns whether it is used. Call once, before threads capture.
- */
-bool lw_stack_use_libunwind(void);
-
-/* Whether addr is in the data of the unwinder loaded for lockwatch (its locks are lockwatch's). */
-bool lw_stack_owns(uintptr_t addr);
-
-/* "libunwind" or "glibc": what captures stacks. */
-const char *lw_stack_unwinder(void);
-
 /* Frames whose address lies in [lo, hi) are lockwatch's own. */
 void lw_stack_set_self(uintptr_t lo, uintptr_t hi);
 

@@ -85,7 +85,6 @@ lw_thread_t *lw_thread_create(uint32_t seq) {
     t->seq = seq;
     t->tid = (pid_t)syscall(SYS_gettid);
     t->live = true;
-    t->exit_rounds = 0;
     t->nheld = t->nholes = t->sets_from = 0;
     t->acquisitions = t->fast_hits = 0;
     t->next_tick = LW_TUNE_WINDOW; /* the core may bring it forward (profile samples) */

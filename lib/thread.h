@@ -113,7 +113,6 @@ typedef struct lw_thread {
   uint64_t flush_mark;       /* lw_registry_retired() when the order caches were last emptied */
   struct lw_thread *next_all, *next_free;
   bool live;
-  uint8_t exit_rounds; /* thread-specific data destructor rounds seen at its exit (preload) */
   uint32_t misuse_seen; /* misuse found in this thread's calls (a failed call it explains) */
   /*
    * Blocked-wait state, read by other threads looking for a deadlock. A

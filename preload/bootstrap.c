@@ -12,7 +12,6 @@
 #include <sys/auxv.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,17 +116,8 @@ int lw_wait_slices(lw_thread_t *t, lw_acq_t *a, void *lock, lw_timed_fn timed, c
 
 /* ---- threads -------------------------------------------------------------- */
 
-/*
- * The thread's end, in the last round of thread-specific data destructors:
- * the program's own destructors (and libraries', libunwind's included) may
- * still lock and free in the rounds before, and are watched as the thread's.
- */
 static void thread_key_destructor(void *p) {
   lw_thread_t *t = p;
-  if (++t->exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
-    pthread_setspecific(thread_key, t);
-    return;
-  }
   lw_tls_guard++;
   lw_core_thread_exit(t);
   lw_tls_guard--;
@@ -426,7 +416,6 @@ __attribute__((constructor)) static void lockwatch_init(void) {
   Dl_info self = {0};
   if (dladdr((void *)lockwatch_init, &self) && self.dli_fbase)
     dl_iterate_phdr(find_self, self.dli_fbase);
-  if (lw_opt.unwinder == 0) (void)lw_stack_use_libunwind();
   lw_stack_warm_up();
   lw_core_init();
   lw_core_set_state_fn(LW_TYPE_MUTEX, lw_mutex_state);
