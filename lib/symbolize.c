@@ -332,10 +332,28 @@ static void find_user(const lw_frame_t *f, uint32_t index, void *ctx) {
     s->past = *f, s->have_past = true;
 }
 
+/*
+ * Runs find_user over the frames of stack, symbolizing them one return
+ * address at a time, and stops once the search has what it needs: the frames
+ * further out are never symbolized (the debug information of the C library's
+ * thread start, say, is not read for a table that names the program's own
+ * call sites).
+ */
+static void user_search_run(uint32_t stack, struct user_search *s, bool need_caller) {
+  uint32_t n, k = 0;
+  const uintptr_t *pcs = lw_depot_get(&lw_stacks, stack, &n);
+  for (uint32_t i = 0; i < n; i++) {
+    lw_frame_t f[LW_MAX_INLINED];
+    uint32_t m = lw_symbolize_pc_frames(pcs[i], f, LW_MAX_INLINED);
+    for (uint32_t j = 0; j < m; j++) find_user(&f[j], k++, s);
+    if (s->have_past && (!need_caller || s->caller)) return;
+  }
+}
+
 bool lw_symbolize_user_frame_past(uint32_t stack, const char *const *skip, uint32_t n,
                                   lw_frame_t *out) {
   struct user_search s = {.skip = skip, .nskip = n};
-  lw_symbolize_stack(stack, find_user, &s);
+  user_search_run(stack, &s, false);
   if (s.have_past) *out = s.past;
   else if (s.have_user) *out = s.user;
   else if (s.have_first) *out = s.first;
@@ -348,7 +366,7 @@ bool lw_symbolize_user_frame(uint32_t stack, lw_frame_t *out) {
 
 bool lw_symbolize_user_frame_caller(uint32_t stack, lw_frame_t *out, uintptr_t *caller) {
   struct user_search s = {.skip = NULL};
-  lw_symbolize_stack(stack, find_user, &s);
+  user_search_run(stack, &s, true);
   if (s.have_user) *out = s.user;
   else if (s.have_first) *out = s.first;
   *caller = s.have_user ? s.caller : 0;
