@@ -140,6 +140,7 @@ static inline void lw_wrap_failed(uint32_t mark, const char *call, int err, unsi
   lw_thread_t *t = lw_enter();                                                            \
   if (!t) return call;                                                                    \
   lw_acq_t a;                                                                             \
+  uint32_t mark = t->misuse_seen;                                                         \
   lw_acquire_before(t, &a, (uintptr_t)(lock), type, kind, mode, LW_ACQ_TIMED, LW_RET_PC()); \
   lw_leave();                                                                             \
   int rc;                                                                                 \
@@ -152,6 +153,8 @@ static inline void lw_wrap_failed(uint32_t mark, const char *call, int err, unsi
   }                                                                                       \
   lw_tls_guard = 1;                                                                       \
   lw_acquire_after(t, &a, ok(rc));                                                        \
+  if (LW_UNLIKELY(rc != 0) && (ok) == lw_acquired) /* C11 answers are no errno */         \
+    lw_call_failed(t, mark, __func__, rc, lw_call_flags(LW_ACQ_TIMED), (uintptr_t)(lock), type); \
   lw_leave();                                                                             \
   return rc;
 
