@@ -489,7 +489,7 @@ static PyObject *rlock_release_save(rlock_t *self, PyObject *unused) {
 
 static PyObject *rlock_acquire_restore(rlock_t *self, PyObject *state) {
   unsigned long count, owner;
-  if (!PyArg_ParseTuple(state, "(kk):_acquire_restore", &count, &owner)) return NULL;
+  if (!PyArg_ParseTuple(state, "kk:_acquire_restore", &count, &owner)) return NULL;
   int r = rlock_take_first(self, 0, -1);
   if (r < 0) return NULL;
   self->owner = owner;
