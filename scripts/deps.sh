@@ -9,7 +9,7 @@
 set -euo pipefail
 
 packages=(cmake make gcc g++ pkg-config uthash-dev check libdw-dev libelf-dev
-          libjson-c-dev python3 graphviz)
+          libjson-c-dev python3 python3-dev graphviz)
 
 quiet=0
 for arg in "$@"; do
