@@ -16,12 +16,37 @@ static __thread struct {
   const uintptr_t *pcs;
   uint32_t n;
   int only;
+  lw_lead_fn fn;
+  void *arg;
 } lead __attribute__((tls_model("initial-exec")));
 
 void lw_stack_set_lead(const uintptr_t *pcs, uint32_t n, int only) {
   lead.pcs = pcs;
   lead.n = n;
   lead.only = only;
+}
+
+void lw_stack_set_lead_fn(lw_lead_fn fn, void *arg, int only) {
+  lead.fn = fn;
+  lead.arg = arg;
+  lead.only = only;
+}
+
+/* Makes the lazy lead frames (once), then captures as with them given. */
+static uint32_t capture_lazy(lw_depot_t *d, int depth) {
+  uintptr_t pcs[64];
+  lw_lead_fn fn = lead.fn;
+  lead.fn = NULL; /* the capture below must not call it again */
+  uint32_t n = fn(lead.arg, pcs, 64);
+  const uintptr_t *saved_pcs = lead.pcs;
+  uint32_t saved_n = lead.n;
+  lead.pcs = pcs;
+  lead.n = n;
+  uint32_t id = lw_stack_capture(d, depth);
+  lead.pcs = saved_pcs;
+  lead.n = saved_n;
+  lead.fn = fn;
+  return id;
 }
 
 void lw_stack_warm_up(void) {
@@ -42,6 +67,7 @@ uint32_t lw_stack_capture(lw_depot_t *d, int depth) {
   void *buf[LW_MAX_FRAMES + LW_SELF_MARGIN];
   if (depth > LW_MAX_FRAMES) depth = LW_MAX_FRAMES;
   if (depth < 1) depth = 1;
+  if (lead.fn && !lead.n) return capture_lazy(d, depth);
   if (lead.n) return capture_led(d, depth);
   int n = backtrace(buf, depth + LW_SELF_MARGIN);
   int skip = 1; /* this function */

@@ -30,6 +30,14 @@ int lw_stack_is_self(uintptr_t pc);
 void lw_stack_set_lead(const uintptr_t *pcs, uint32_t n, int only);
 
 /*
+ * The lead frames made only when a capture needs them: fn(arg, pcs, max)
+ * fills pcs (frames.h addresses) and returns their number. Until set again
+ * with fn NULL; lw_stack_set_lead's frames, if any, come first.
+ */
+typedef uint32_t (*lw_lead_fn)(void *arg, uintptr_t *pcs, uint32_t max);
+void lw_stack_set_lead_fn(lw_lead_fn fn, void *arg, int only);
+
+/*
  * Captures up to depth frames of the caller's stack (lockwatch's frames
  * removed), after the lead frames if any, into d. Returns the depot id, or 0 if nothing could be captured.
  */

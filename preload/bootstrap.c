@@ -396,6 +396,25 @@ static void start_run(void) {
   lw_free(opts, n);
 }
 
+/*
+ * A CPython whose locks the wrappers cannot see (3.13.1 and later take
+ * them without the C library) and no Python layer asked for (lockwatch run sets LOCKWATCH_PYTHON): says so, once.
+ * The interpreter is known by the Py_Version it exports (3.11 and later).
+ */
+static void python_check(void) {
+  const unsigned long *version = dlsym(RTLD_DEFAULT, "Py_Version");
+  if (!version || getenv("LOCKWATCH_PYTHON")) return;
+  unsigned long v = *version;
+  if ((v >> 8) < 0x030D01) return;
+  char msg[400];
+  snprintf(msg, sizeof msg,
+           "this Python (%lu.%lu.%lu) takes its locks without the C library calls lockwatch "
+           "wraps, so its threading locks are not checked; run it as 'lockwatch run -- python3 "
+           "...' (or 'python3 -m lockwatch ...') to check them",
+           v >> 24, (v >> 16) & 0xff, (v >> 8) & 0xff);
+  lw_output_message(msg);
+}
+
 __attribute__((constructor)) static void lockwatch_init(void) {
   char err[512];
   lw_preload_resolve();
@@ -451,6 +470,7 @@ __attribute__((constructor)) static void lockwatch_init(void) {
     snprintf(err, sizeof err, "watching pid %d", (int)getpid());
     lw_output_message(err);
   }
+  python_check();
   lw_tls_guard--;
   lw_active = 1;
 }

@@ -320,3 +320,97 @@ LW_EXPORT void lw_api_release(const void *lock, unsigned flags, const lockwatch_
   }
   lw_leave();
 }
+
+/* ---- language layers: frames made only when needed, a lock that became a signal ---- */
+
+/*
+ * A layer (the Python one) calls lw_api_before_acquire_lazy with a word
+ * naming its call site (site) instead of frames; fn(arg, out, max) makes
+ * the frames, innermost first, and is called only when lockwatch needs the
+ * stack: the first time the thread meets the site, or for a report. The
+ * frames are the whole stack (as with LOCKWATCH_FRAMES_ONLY).
+ */
+typedef unsigned (*lw_api_frames_fn)(void *arg, lockwatch_frame_t *out, unsigned max);
+
+struct lazy_frames {
+  lw_api_frames_fn fn;
+  void *arg;
+};
+
+static uint32_t lazy_lead(void *arg, uintptr_t *pcs, uint32_t max) {
+  const struct lazy_frames *z = arg;
+  lockwatch_frame_t f[LOCKWATCH_FRAMES_MAX];
+  unsigned n = z->fn(z->arg, f, max < LOCKWATCH_FRAMES_MAX ? max : LOCKWATCH_FRAMES_MAX);
+  uintptr_t key;
+  return lead_of(f, n, pcs, &key);
+}
+
+/* A site word of a layer as a site of the core: never a real code address nor a frame's. */
+static uintptr_t lazy_site(uintptr_t site) {
+  site = (site * 0x9e3779b97f4a7c15ULL) & 0x7fffffffffffffffULL;
+  return site < 4096 ? site + 4096 : site;
+}
+
+LW_EXPORT void lw_api_before_acquire_lazy(const void *lock, unsigned flags, uintptr_t site,
+                                          lw_api_frames_fn fn, void *arg) {
+  lw_thread_t *t = lw_enter();
+  if (!t) return;
+  uintptr_t addr = (uintptr_t)lock;
+  if (pending.n == LW_PENDING_MAX) {
+    misuse("lockwatch_before_acquire", addr, "",
+           "more than 8 acquisitions under way in one thread (each needs its "
+           "lockwatch_after_acquire); ignored");
+    lw_leave();
+    return;
+  }
+  lw_acq_t *a = &pending.a[pending.n];
+  bool *waiting = &pending.waiting[pending.n];
+  pending.n++;
+  a->rec = NULL;
+  a->addr = addr;
+  *waiting = false;
+  if (!flags_ok("lockwatch_before_acquire", addr, flags, LW_ACQ_FLAGS)) {
+    lw_leave();
+    return;
+  }
+  unsigned acq = ((flags & LOCKWATCH_ACQ_TRY) ? LW_ACQ_TRY : 0) |
+                 ((flags & LOCKWATCH_ACQ_TIMED) ? LW_ACQ_TIMED : 0) |
+                 ((flags & LOCKWATCH_ACQ_RECURSIVE) ? LW_ACQ_REENTER : 0);
+  struct lazy_frames z = {fn, arg};
+  if (fn) lw_stack_set_lead_fn(lazy_lead, &z, 1);
+  lw_acquire_before(t, a, addr, LW_TYPE_CUSTOM, NULL, LW_MODE_WRITE, acq, lazy_site(site));
+  if (fn) lw_stack_set_lead_fn(NULL, NULL, 0);
+  a->addr = addr;
+  if (!a->rec) {
+    (void)custom_known("lockwatch_before_acquire", addr);
+  } else if (!(flags & LOCKWATCH_ACQ_TRY) && !__libc_single_threaded) {
+    watcher_start();
+    lw_wait_watch_begin(t, a, mono_ns());
+    *waiting = true;
+  }
+  lw_leave();
+}
+
+/*
+ * The lock at lock turned out not to be a lock (a Python Lock released by a
+ * thread that did not take it is a signal): its identity ends, with its
+ * orders, and no report names it; the layer does not announce it again.
+ */
+LW_EXPORT void lw_api_lock_forget(const void *lock) {
+  lw_thread_t *t = lw_enter();
+  if (!t) return;
+  lw_lock_destroyed(t, (uintptr_t)lock);
+  lw_leave();
+}
+
+/*
+ * Suspends (on non-zero) or resumes lockwatch's interception in the calling
+ * thread (the calls nest): a layer's own inner lock (the semaphore under a
+ * Python lock) is then never seen. Returns whether it was suspended before.
+ */
+LW_EXPORT int lw_api_suspend(int on) {
+  int was = lw_tls_guard != 0;
+  if (on) lw_tls_guard++;
+  else if (lw_tls_guard) lw_tls_guard--;
+  return was;
+}

@@ -9,7 +9,7 @@
 set -euo pipefail
 
 packages=(cmake make gcc g++ pkg-config uthash-dev check libdw-dev libelf-dev
-          libjson-c-dev python3 graphviz)
+          libjson-c-dev python3 python3-dev graphviz)
 # optional: without it the GLib tests (e2e.glib.*) and bench/glib_pair are skipped
 packages+=(libglib2.0-dev)
 

@@ -39,6 +39,9 @@
 #ifndef LWT_BUILD_PRELOAD
 #define LWT_BUILD_PRELOAD ""
 #endif
+#ifndef LWT_BUILD_PYDIR
+#define LWT_BUILD_PYDIR ""
+#endif
 #ifndef LWT_INSTALL_PRELOAD
 #define LWT_INSTALL_PRELOAD "../lib/liblockwatch.so"
 #endif
@@ -613,6 +616,38 @@ static int set_preload(const char *preload) {
   return r;
 }
 
+/*
+ * The Python layer (docs/python.md): the directory holding sitecustomize.py
+ * and the lockwatch package, in the build tree (for the command there) or
+ * next to the preload once installed (lib/lockwatch/python). Put first on
+ * PYTHONPATH, with LOCKWATCH_PYTHON naming it, so every Python the program
+ * starts checks its threading locks; without it, nothing is set (the
+ * preload then says, on a Python it cannot see, how to check it).
+ */
+static void set_python_layer(const char *preload) {
+  char *dir = NULL;
+  char *self = self_dir();
+  char *build_dir = *LWT_BUILD_BINDIR ? realpath(LWT_BUILD_BINDIR, NULL) : NULL;
+  if (self && build_dir && strcmp(self, build_dir) == 0 && *LWT_BUILD_PYDIR)
+    dir = lwt_xstrdup(LWT_BUILD_PYDIR);
+  else {
+    const char *slash = strrchr(preload, '/');
+    dir = lwt_xasprintf("%.*s/lockwatch/python", slash ? (int)(slash - preload) : 1,
+                        slash ? preload : ".");
+  }
+  free(self);
+  free(build_dir);
+  char *boot = lwt_xasprintf("%s/sitecustomize.py", dir);
+  if (access(boot, R_OK) == 0 && !strchr(dir, ':')) {
+    const char *old = getenv("PYTHONPATH");
+    char *value = old && *old ? lwt_xasprintf("%s:%s", dir, old) : lwt_xstrdup(dir);
+    if (setenv("PYTHONPATH", value, 1) == 0) setenv("LOCKWATCH_PYTHON", dir, 1);
+    free(value);
+  }
+  free(boot);
+  free(dir);
+}
+
 /* Prints the line of each report and the counts. */
 static void print_summary(const lwt_docs_t *d, int status, const char *why) {
   lwt_str_t s = LWT_STR_INIT;
@@ -677,6 +712,7 @@ int lwt_cmd_run(int argc, char **argv) {
   long exitcode = 66;
   int status = build_options(&a, docs_dir, &options, &exitcode);
   if (status == 0 && set_preload(preload) != 0) status = LWT_EXIT_ERROR;
+  if (status == 0) set_python_layer(preload);
   if (status == 0 && setenv("LOCKWATCH_OPTIONS", lwt_str_get(&options), 1) != 0) {
     lwt_error("run: cannot set LOCKWATCH_OPTIONS: %s", strerror(errno));
     status = LWT_EXIT_ERROR;

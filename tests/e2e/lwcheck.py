@@ -63,7 +63,7 @@ class Failure(Exception):
 
 
 def marker_line(path, marker):
-    """Line number (1-based) of the one comment `/* MARKER */` in path."""
+    """Line number (1-based) of the one comment `/* MARKER */` in path (in Python: `# /* MARKER */`)."""
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             text = f.read()

@@ -1439,6 +1439,17 @@ def case_install(ctx):
     expect(f"preload: {lib}\n" in p.stdout, "the installed command uses the installed library", p)
     p = run([installed, "run", "--", ctx.bank, "--variant=naive"])
     expect_status(p, 66)
+    # The Python layer, next to the library: python3 -m lockwatch goes through
+    # the installed command, which loads the layer (semaphores=off: only it sees the locks).
+    pydir = os.path.join(libdir, "lockwatch", "python")
+    for rel in ("sitecustomize.py", "lockwatch/__init__.py", "lockwatch/__main__.py"):
+        expect(os.path.isfile(os.path.join(pydir, rel)), f"the Python layer's {rel} was not installed")
+    bank_py = os.path.join(ctx.src, "demos", "python", "bank.py")
+    p = run([sys.executable, "-m", "lockwatch", bank_py, "--variant=naive"],
+            env={"PYTHONPATH": pydir, "LOCKWATCH_OPTIONS": "semaphores=off"}, timeout=120)
+    expect_status(p, 66)
+    expect(re.search(r"lockwatch: lock-order-inversion bank\.py:\d+ in transfer_naive", p.stderr),
+           "python3 -m lockwatch reports the bank's inversion in Python frames", p)
     # The installed tree works after a move.
     moved = ctx.path("moved")
     os.rename(prefix, moved)

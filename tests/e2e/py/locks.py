@@ -9,6 +9,10 @@ takes it as a lock while it behaves as one (docs/rules.md, "Semaphores").
   deadlock   T1 takes A, T2 takes B, they meet at a barrier, then T1 asks
              for B and T2 for A: a real deadlock (never run it natively).
              --ordered: they meet first, then both take A then B.
+  signal     Locks used as signals, as Python allows: one released by a
+             thread that did not take it, one waited for again by the thread
+             holding it (until another releases it); their orders with a
+             real lock, taken both ways, are no inversion.
   sync       queue.Queue, Condition, Event, Semaphore, BoundedSemaphore,
              Barrier and ThreadPoolExecutor used heavily and correctly, with
              nested locks always in one order. Prints a digest.
@@ -28,14 +32,14 @@ def abba(make, ordered):
     a, b = make(), make()
 
     def t1():
-        with a:
-            with b:
+        with a:  # /* py-t1-a */
+            with b:  # /* py-t1-b */
                 pass
 
     def t2():
         first, second = (a, b) if ordered else (b, a)
-        with first:
-            with second:
+        with first:  # /* py-t2-first */
+            with second:  # /* py-t2-second */
                 pass
 
     for fn in (t1, t2):
@@ -66,6 +70,42 @@ def deadlock(make, ordered):
     for t in threads:
         t.join()
     print("no deadlock")
+
+
+def signal(make):
+    """Locks that are signals: no report may name them."""
+    ready, other = threading.Lock(), make()
+    ready.acquire()
+    with other:  # ready -> other, while ready is a lock
+        pass
+
+    def releaser():
+        with other:
+            ready.release()  # released by a thread that did not take it: a signal
+
+    t = threading.Thread(target=releaser)
+    t.start()
+    t.join()
+    with other:  # other -> ready: no inversion, ready is a signal
+        ready.acquire()
+        ready.release()
+
+    done = threading.Lock()
+    done.acquire()
+    with other:  # done -> other
+        pass
+
+    def finisher():
+        done.release()
+
+    t = threading.Thread(target=finisher)
+    t.start()
+    done.acquire()  # its holder waits for it again: only finisher can end this
+    done.release()
+    with other:
+        with done:  # other -> done
+            pass
+    t.join()
 
 
 def sync(make):
@@ -182,7 +222,7 @@ def sync(make):
 def main(argv):
     mode, ordered, kind = None, False, "Lock"
     for arg in argv[1:]:
-        if arg in ("abba", "deadlock", "sync") and mode is None:
+        if arg in ("abba", "deadlock", "signal", "sync") and mode is None:
             mode = arg
         elif arg == "--ordered":
             ordered = True
@@ -190,11 +230,11 @@ def main(argv):
             kind = arg[7:]
         else:
             print(f"locks.py: unknown argument '{arg}'\n"
-                  "usage: locks.py abba|deadlock|sync [--ordered] [--kind=Lock|RLock]",
+                  "usage: locks.py abba|deadlock|signal|sync [--ordered] [--kind=Lock|RLock]",
                   file=sys.stderr)
             return 2
     if mode is None:
-        print("usage: locks.py abba|deadlock|sync [--ordered] [--kind=Lock|RLock]",
+        print("usage: locks.py abba|deadlock|signal|sync [--ordered] [--kind=Lock|RLock]",
               file=sys.stderr)
         return 2
     make = getattr(threading, kind)
@@ -202,6 +242,8 @@ def main(argv):
         abba(make, ordered)
     elif mode == "deadlock":
         deadlock(make, ordered)
+    elif mode == "signal":
+        signal(make)
     else:
         sync(make)
     print("done")

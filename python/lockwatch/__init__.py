@@ -1,0 +1,73 @@
+"""lockwatch's Python layer: threading's locks, checked by lockwatch.
+
+Loaded by the sitecustomize.py next to this package when `lockwatch run`
+starts a Python program (or by `python3 -m lockwatch prog.py`), install()
+replaces threading.Lock, threading.RLock and _thread.allocate_lock with
+locks that tell lockwatch what they do, so that a report names the
+program's Python frames (file, line, function) and a lock's class is the
+line that made it. Condition, Event, Semaphore, Barrier, queue and
+concurrent.futures build on those and are covered through them. A
+Condition's waiter locks stay CPython's: they are signals, not locks.
+
+Without lockwatch's library in the process, install() does nothing.
+docs/python.md has the whole story.
+"""
+import sys
+import threading
+import _thread
+
+__all__ = ["install", "installed", "watching"]
+
+_state = {"installed": False, "impl": None}
+
+
+def _say(text):
+    sys.stderr.write("lockwatch: " + text + "\n")
+    sys.stderr.flush()
+
+
+def _implementation():
+    """The C module, or the pure-Python one (said once) if it is not built for this Python."""
+    try:
+        from . import _lockwatch
+        return _lockwatch
+    except ImportError:
+        from . import _pure
+        if _pure.active:
+            _say("the Python layer's C module is not built for Python %d.%d (%s); using the "
+                 "pure-Python layer, which is much slower" % (
+                     sys.version_info[0], sys.version_info[1], sys.executable))
+        return _pure
+
+
+def watching():
+    """Is lockwatch's library in this process?"""
+    impl = _state["impl"] or _implementation()
+    _state["impl"] = impl
+    return bool(impl.active)
+
+
+def installed():
+    """Has install() replaced threading's locks?"""
+    return _state["installed"]
+
+
+def install():
+    """Replaces threading's lock factories with checked ones; returns True if it did.
+
+    Does nothing (False) without lockwatch's library, or when done already.
+    Locks made before this call stay CPython's and are not checked.
+    """
+    if _state["installed"] or not watching():
+        return _state["installed"]
+    impl = _state["impl"]
+    impl.set_threading_file(threading.__file__)
+    threading.Lock = impl.Lock
+    threading.RLock = impl.RLock
+    if hasattr(threading, "_CRLock"):
+        threading._CRLock = impl.RLock
+    _thread.allocate_lock = impl.Lock
+    if hasattr(_thread, "allocate"):
+        _thread.allocate = impl.Lock
+    _state["installed"] = True
+    return True

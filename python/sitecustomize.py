@@ -1,0 +1,36 @@
+"""Starts lockwatch's Python layer, then the user's own sitecustomize.
+
+`lockwatch run` puts this directory first on PYTHONPATH. Python imports
+this module at startup; it installs the layer (when lockwatch's library is
+in the process) and then imports the next sitecustomize on the path, so a
+user's or a distribution's own keeps working. Written for any Python: on
+one older than 3.9 it only hands over.
+"""
+import os
+import sys
+
+
+def _lockwatch_boot():
+    here = os.path.dirname(os.path.abspath(__file__))
+    if sys.version_info >= (3, 9):
+        try:
+            import lockwatch
+            lockwatch.install()
+        except Exception as e:  # never stop the program
+            sys.stderr.write("lockwatch: the Python layer did not load: %r\n" % (e,))
+    ours = sys.modules.pop("sitecustomize", None)
+    saved = list(sys.path)
+    try:
+        sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
+        try:
+            __import__("sitecustomize")
+        except ImportError as e:
+            if getattr(e, "name", "sitecustomize") != "sitecustomize":
+                raise
+            sys.modules["sitecustomize"] = ours
+    finally:
+        sys.path[:] = saved
+
+
+_lockwatch_boot()
+del _lockwatch_boot
