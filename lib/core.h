@@ -284,12 +284,14 @@ uint64_t lw_wait_slice_ns(void);
 /*
  * Waits that their thread cannot check itself (a custom lock waited for in
  * the program's own code): lw_wait_watch_begin publishes the wait, as
- * lw_wait_begin does, and marks it for a watcher; lw_wait_end ends it.
+ * lw_wait_begin does, and marks it for a watcher; lw_wait_watch_end ends it.
  * lw_wait_watch, called by the watcher every slice, checks each such wait
  * that began at least a slice before now (CLOCK_MONOTONIC ns).
  */
 void lw_wait_watch_begin(lw_thread_t *t, const lw_acq_t *a, uint64_t now);
 void lw_wait_watch(uint64_t now);
+/* Ends a watched wait. While one lasts, lw_wait_begin and lw_wait_end leave it alone. */
+void lw_wait_watch_end(lw_thread_t *t);
 
 /*
  * What a program declares through lockwatch.h (api.c; docs/api.md). Bad

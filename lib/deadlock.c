@@ -23,8 +23,8 @@
 #include "u64map.h"
 #include "depot.h"
 
-void lw_wait_begin(lw_thread_t *t, const lw_acq_t *a) {
-  if (!a->rec) return;
+/* Publishes a's lock as the one t waits for. */
+static void wait_publish(lw_thread_t *t, const lw_acq_t *a) {
   lw__sem_purge(t); /* others read the held stack while this thread waits: no dead semaphore */
   t->wait_rec = a->rec;
   t->wait_mode = a->mode;
@@ -34,17 +34,42 @@ void lw_wait_begin(lw_thread_t *t, const lw_acq_t *a) {
   atomic_store_explicit(&t->wait_id, a->id, memory_order_release);
 }
 
-void lw_wait_watch_begin(lw_thread_t *t, const lw_acq_t *a, uint64_t now) {
-  lw_wait_begin(t, a);
-  if (a->rec) atomic_store_explicit(&t->watch_since, now ? now : 1, memory_order_release);
+/*
+ * A watched wait (a custom lock, a GMutex: the thread waits in code of the
+ * program's) may contain waits of lockwatch's own wrappers: a Python thread
+ * waiting for a layer Lock takes the interpreter's lock (a pthread mutex
+ * and condvar) again and again. The outer wait stays the one published:
+ * the inner ones neither replace it nor end it.
+ */
+static bool watched(const lw_thread_t *t) {
+  return atomic_load_explicit(&t->watch_since, memory_order_relaxed) != 0;
 }
 
-void lw_wait_end(lw_thread_t *t) {
-  if (atomic_load_explicit(&t->watch_since, memory_order_relaxed))
-    atomic_store_explicit(&t->watch_since, 0, memory_order_release);
+void lw_wait_begin(lw_thread_t *t, const lw_acq_t *a) {
+  if (!a->rec || watched(t)) return;
+  wait_publish(t, a);
+}
+
+void lw_wait_watch_begin(lw_thread_t *t, const lw_acq_t *a, uint64_t now) {
+  if (!a->rec) return;
+  wait_publish(t, a);
+  atomic_store_explicit(&t->watch_since, now ? now : 1, memory_order_release);
+}
+
+static void wait_clear(lw_thread_t *t) {
   if (!atomic_load_explicit(&t->wait_id, memory_order_relaxed)) return;
   atomic_store_explicit(&t->wait_id, 0, memory_order_release);
   atomic_fetch_add_explicit(&t->wait_seq, 1, memory_order_release);
+}
+
+void lw_wait_end(lw_thread_t *t) {
+  if (watched(t)) return; /* an inner wait of a watched one */
+  wait_clear(t);
+}
+
+void lw_wait_watch_end(lw_thread_t *t) {
+  if (watched(t)) atomic_store_explicit(&t->watch_since, 0, memory_order_release);
+  wait_clear(t);
 }
 
 /* One waiting thread as seen at one moment. */

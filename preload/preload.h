@@ -171,7 +171,7 @@ int lw_wait_slices(lw_thread_t *t, lw_acq_t *a, void *lock, lw_timed_fn timed, c
 /*
  * Publishes that t waits for a's lock in a call lockwatch cannot cut into
  * slices (a custom lock's, or a GMutex's), for the watcher thread to check
- * (started at the first such wait); lw_wait_end ends it. Guard set.
+ * (started at the first such wait); lw_wait_watch_end ends it. Guard set.
  */
 void lw_preload_watch_begin(lw_thread_t *t, const lw_acq_t *a);
 

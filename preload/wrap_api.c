@@ -292,7 +292,7 @@ LW_EXPORT void lw_api_after_acquire(const void *lock, unsigned flags, int acquir
     pending.waiting[k - 1] = pending.waiting[k];
   }
   pending.n--;
-  if (waiting) lw_wait_end(t);
+  if (waiting) lw_wait_watch_end(t);
   lw_acquire_after(t, &a, acquired != 0);
   lw_leave();
 }

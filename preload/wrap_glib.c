@@ -88,7 +88,7 @@ LW_EXPORT void g_mutex_lock(void *m) {
     LW_GREAL(lock, "g_mutex_lock")(m);
     if (watched) {
       lw_tls_guard = 1;
-      lw_wait_end(t);
+      lw_wait_watch_end(t);
       lw_leave();
     }
   }

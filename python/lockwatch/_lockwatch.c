@@ -6,8 +6,9 @@
  * dlsym at import, so without the preload the types are CPython's locks
  * with one test more) what they do.
  *
- * A lock's class is its creation site: the innermost Python frame outside
- * threading.py that made it. An acquisition names its site by a word (the
+ * A lock's class is its creation site: the innermost Python frames outside
+ * threading.py that made it (class_depth of them, by their text: the same
+ * in every run). An acquisition names its site by a word (the
  * code object and instruction of the frame doing it); the Python frames
  * are made only when lockwatch needs a stack. A Lock released by a thread
  * that did not take it, or waited for again by its holder, is a signal: it
@@ -43,7 +44,6 @@ static struct {
 } api;
 static int active; /* the preload is there: every entry point was found */
 
-static PyObject *class_keys;     /* "file:line" -> the same string: its address is the class key */
 static PyObject *threading_file; /* threading.__file__, whose frames a creation site skips */
 
 /* ---- frames --------------------------------------------------------------------- */
@@ -126,17 +126,12 @@ static void announce(void *lock, unsigned flags) {
     k++;
   }
   Py_XDECREF(f);
-  const void *key = NULL;
-  if (n && class_keys) {
-    PyObject *text = PyUnicode_FromFormat("%s:%d", fr[k].file, fr[k].line);
-    if (text) {
-      PyObject *have = PyDict_SetDefault(class_keys, text, text); /* borrowed; the dict keeps it */
-      key = have;
-      Py_DECREF(text);
-    }
-    if (!key) PyErr_Clear();
-  }
-  api.create(lock, NULL, key, flags | LOCKWATCH_FRAMES_ONLY, fr, n);
+  /*
+   * No class key: the class is made from the given frames (class_depth of
+   * them, from the site outside threading.py), by their text, so it is the
+   * same in every run and every process, as a C lock's is.
+   */
+  api.create(lock, NULL, NULL, flags | LOCKWATCH_FRAMES_ONLY, fr + k, n - k);
 }
 
 /* ---- taking CPython's lock, as _thread does --------------------------------------- */
@@ -590,8 +585,6 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__lockwatch(void) {
   resolve();
   if (PyType_Ready(&lock_type) < 0 || PyType_Ready(&rlock_type) < 0) return NULL;
-  class_keys = PyDict_New();
-  if (!class_keys) return NULL;
   PyObject *m = PyModule_Create(&module);
   if (!m) return NULL;
   Py_INCREF(&lock_type);
