@@ -628,8 +628,9 @@ static void set_python_layer(const char *preload) {
   char *dir = NULL;
   char *self = self_dir();
   char *build_dir = *LWT_BUILD_BINDIR ? realpath(LWT_BUILD_BINDIR, NULL) : NULL;
-  if (self && build_dir && strcmp(self, build_dir) == 0 && *LWT_BUILD_PYDIR)
-    dir = lwt_xstrdup(LWT_BUILD_PYDIR);
+  const char *build_pydir = LWT_BUILD_PYDIR; /* empty when not built */
+  if (self && build_dir && strcmp(self, build_dir) == 0 && strlen(build_pydir) > 0)
+    dir = lwt_xstrdup(build_pydir);
   else {
     const char *slash = strrchr(preload, '/');
     dir = lwt_xasprintf("%.*s/lockwatch/python", slash ? (int)(slash - preload) : 1,
