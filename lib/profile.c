@@ -335,7 +335,7 @@ bool lw_profile_snapshot(lw_prof_snapshot_t *s) {
     s->contended += e->c.contended;
     s->wait_ns += e->c.wait_ns;
   }
-  qsort(s->e, s->n, sizeof *s->e, entry_order);
+  if (s->n > 1) qsort(s->e, s->n, sizeof *s->e, entry_order); /* (e is NULL when n is 0) */
   return true;
 }
 

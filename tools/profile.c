@@ -117,7 +117,7 @@ static json_object *merge_sites(json_object *a, json_object *b) {
       max_u64(into, s, "max_ns");
     }
   }
-  qsort(all, n, sizeof *all, site_order);
+  if (n > 1) qsort(all, n, sizeof *all, site_order); /* (all is NULL when n is 0) */
   json_object *out = json_object_new_array();
   for (size_t k = 0; k < n; k++) {
     if (k < LW_PROF_SITES) {
@@ -230,7 +230,7 @@ json_object *lwt_profile_merge(const lwt_docs_t *d) {
     }
   }
   if (!out) return NULL;
-  qsort(merged, n, sizeof *merged, lock_order);
+  if (n > 1) qsort(merged, n, sizeof *merged, lock_order);
   locks = json_object_new_array();
   for (size_t k = 0; k < n; k++) {
     json_object_array_add(locks, merged[k]);

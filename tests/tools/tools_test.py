@@ -1181,7 +1181,7 @@ def profiled_doc(ctx, name="prof.json", options="profile=1", rounds=8):
     """Runs the profile scenario under the preload; returns (document path, its stderr)."""
     doc = ctx.path(name)
     env = clean_env()
-    env["LD_PRELOAD"] = ctx.preload
+    env["LD_PRELOAD"] = preload_list(ctx)
     env["LOCKWATCH_OPTIONS"] = f"{options}:json_path={doc}"
     p = run([ctx.profile_prog, "--rounds", str(rounds)], env=env)
     expect_status(p, 0)
