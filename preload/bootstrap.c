@@ -236,6 +236,29 @@ static void live_begin(void) {
   live_fd = fd;
 }
 
+/*
+ * In the parent, as fork returns: the child's live file, unlocked, made
+ * before the parent can exit, so that lockwatch run, seeing no live file
+ * locked any more, still finds the child's and asks the kernel about its
+ * pid (a daemon's parent exits at once, maybe before the child runs at
+ * all). The child then truncates and locks it itself.
+ */
+void lw_preload_live_child(pid_t pid) {
+  if (live_fd < 0 || pid <= 0) return;
+  char path[4096], exe[4096];
+  int n = snprintf(path, sizeof path, "%s/lw.%d.live", lw_opt.live_dir, (int)pid);
+  if (n < 0 || (size_t)n >= sizeof path) return;
+  int saved = errno;
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0 && write(fd, exe, (size_t)len) < 0) { /* the name is only for messages */
+    }
+    close(fd);
+  }
+  errno = saved;
+}
+
 static void fork_child(void) {
   lw_preload_pid = getpid();
   if (live_fd >= 0) { /* the parent's, shared: the child gets its own */

@@ -175,6 +175,9 @@ int lw_wait_slices(lw_thread_t *t, lw_acq_t *a, void *lock, lw_timed_fn timed, c
  */
 void lw_preload_watch_begin(lw_thread_t *t, const lw_acq_t *a);
 
+/* In the parent, right after fork: the child's live file for lockwatch run (bootstrap.c). */
+void lw_preload_live_child(pid_t pid);
+
 /* Tells the core how to read a GMutex (wrap_glib.c). */
 void lw_preload_glib_init(void);
 

@@ -105,6 +105,13 @@ static void before_exec(void) {
   errno = saved;
 }
 
+/* lockwatch run waits for the child even if this parent exits before the child starts. */
+LW_EXPORT pid_t fork(void) {
+  pid_t pid = LW_REAL(fork)();
+  if (pid > 0) lw_preload_live_child(pid);
+  return pid;
+}
+
 LW_EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
   before_exec();
   return LW_REAL(execve)(path, argv, envp);
