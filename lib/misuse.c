@@ -263,6 +263,7 @@ static bool held_at_exit(const lw_thread_t *t, const lw_held_t *h) {
 }
 
 void lw_exit_check(lw_thread_t *t) {
+  if (!lw_opt.exit_holding) return;
   uint32_t n = 0;
   uint64_t sig = LW_REPORT_EXIT_HOLDING;
   for (uint32_t i = 0; i < t->nheld; i++) {

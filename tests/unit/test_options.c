@@ -339,7 +339,7 @@ START_TEST(test_help_lists_every_option) {
 #undef LW_OPT_INT
 #undef LW_OPT_BOOL
 #undef LW_OPT_ENUM
-  ck_assert_int_eq(options, 28);
+  ck_assert_int_eq(options, 29);
   ck_assert_int_eq(l.n, options + 1); /* a header, then one line per option */
   ck_assert_ptr_nonnull(strstr(l.text[0], "LOCKWATCH_OPTIONS"));
   /* each line carries the default and the help text */
