@@ -39,7 +39,8 @@ class FakeDatabase:
         self.value = local_copy
 
     def update(self, name):
-        print(f"{name}: starting update", flush=True)
+        # one write per line: two threads printing at once never mix their lines
+        print(f"{name}: starting update\n", end="", flush=True)
         if self.variant == "locked":
             self._lock.acquire()
             self._body(name)
@@ -49,7 +50,8 @@ class FakeDatabase:
                 self._body(name)
         else:
             self._body(name)
-        print(f"{name}: finishing update", flush=True)
+        # one write per line: two threads printing at once never mix their lines
+        print(f"{name}: finishing update\n", end="", flush=True)
 
 
 def main(argv):
