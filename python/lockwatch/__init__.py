@@ -14,6 +14,7 @@ semaphore made with value 1, a lock while it behaves as one.
 Without lockwatch's library in the process, install() does nothing.
 docs/python.md has the whole story.
 """
+import os
 import sys
 import threading
 import _thread
@@ -29,7 +30,14 @@ def _say(text):
 
 
 def _implementation():
-    """The C module, or the pure-Python one (said once) if it is not built for this Python."""
+    """The C module, or the pure-Python one (said once) if it is not built for this Python.
+
+    LOCKWATCH_PYTHON_PURE=1 asks for the pure-Python one (tests, or a C
+    module suspected of a fault), which is then not said.
+    """
+    if os.environ.get("LOCKWATCH_PYTHON_PURE") == "1":
+        from . import _pure
+        return _pure
     try:
         from . import _lockwatch
         return _lockwatch
