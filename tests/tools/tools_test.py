@@ -1535,6 +1535,15 @@ def case_cpack(ctx):
         expect(want in files, f"{want} is not in the package", p)
     expect(any(re.fullmatch(r"\./usr/lib(64|/[^/]+)?/liblockwatch\.so", f) for f in files),
            "the library is not in the package", p)
+    # python3 -m lockwatch without PYTHONPATH: a .pth in a site directory a
+    # /usr Python reads (Debian's reads dist-packages, never site-packages)
+    pths = [f for f in files if f.endswith("/lockwatch.pth")]
+    expect(pths, "no lockwatch.pth in the package", p)
+    if os.path.exists("/usr/bin/python3"):
+        q = run(["/usr/bin/python3", "-c", "import sys; print('\\n'.join(sys.path))"])
+        read = {"." + d for d in q.stdout.split()}
+        expect(any(os.path.dirname(f) in read for f in pths),
+               f"{pths} in no directory /usr/bin/python3 reads ({sorted(read)})", p)
     for field, want in (("Package", "lockwatch"), ("Version", ctx.version),
                         ("Depends", "libc6, libdw1, libjson-c5"),
                         ("Maintainer", "lockwatch developers")):
