@@ -220,6 +220,18 @@ static void watcher_start(void) {
   pthread_attr_destroy(&attr);
 }
 
+/*
+ * Is an outer acquisition of this thread (under way below the newest one)
+ * watched already? Then the newest, which its code takes on the way (the
+ * Condition's lock inside a Python Semaphore's acquire), neither replaces
+ * nor ends that wait.
+ */
+static bool outer_watched(void) {
+  for (uint32_t i = 0; i + 1 < pending.n; i++)
+    if (pending.waiting[i]) return true;
+  return false;
+}
+
 void lw_preload_watch_begin(lw_thread_t *t, const lw_acq_t *a) {
   watcher_start();
   lw_wait_watch_begin(t, a, mono_ns());
@@ -264,7 +276,7 @@ LW_EXPORT void lw_api_before_acquire(const void *lock, unsigned flags,
            "contradictory flags: the lock was not created LOCKWATCH_LOCK_RW; taken as for "
            "writing");
   }
-  if (a->rec && !(flags & LOCKWATCH_ACQ_TRY) && !__libc_single_threaded) {
+  if (a->rec && !(flags & LOCKWATCH_ACQ_TRY) && !__libc_single_threaded && !outer_watched()) {
     /* the program takes the lock in its own code: the watcher checks the wait */
     lw_preload_watch_begin(t, a);
     *waiting = true;
@@ -383,7 +395,7 @@ LW_EXPORT void lw_api_before_acquire_lazy(const void *lock, unsigned flags, uint
   a->addr = addr;
   if (!a->rec) {
     (void)custom_known("lockwatch_before_acquire", addr);
-  } else if (!(flags & LOCKWATCH_ACQ_TRY) && !__libc_single_threaded) {
+  } else if (!(flags & LOCKWATCH_ACQ_TRY) && !__libc_single_threaded && !outer_watched()) {
     watcher_start();
     lw_wait_watch_begin(t, a, mono_ns());
     *waiting = true;

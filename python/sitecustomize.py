@@ -5,6 +5,10 @@ this module at startup; it installs the layer (when lockwatch's library is
 in the process) and then imports the next sitecustomize on the path, so a
 user's or a distribution's own keeps working. Written for any Python: on
 one older than 3.9 it only hands over.
+
+The layer starts only when asked for: LOCKWATCH_PYTHON set (lockwatch run
+sets it), or this directory on PYTHONPATH. Reached through the installed
+lockwatch.pth alone (on every python3's path), it only hands over.
 """
 import os
 import sys
@@ -12,7 +16,9 @@ import sys
 
 def _lockwatch_boot():
     here = os.path.dirname(os.path.abspath(__file__))
-    if sys.version_info >= (3, 9):
+    asked = bool(os.environ.get("LOCKWATCH_PYTHON")) or here in [
+        os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if asked and sys.version_info >= (3, 9):
         try:
             import lockwatch
             lockwatch.install()

@@ -12,7 +12,8 @@
  * code object and instruction of the frame doing it); the Python frames
  * are made only when lockwatch needs a stack. A Lock released by a thread
  * that did not take it, or waited for again by its holder, is a signal: it
- * is forgotten (docs/python.md).
+ * is forgotten (docs/python.md). A threading.Semaphore made with value 1
+ * is such a lock too, through the sem_* functions (rules.md "Semaphores").
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -113,10 +114,12 @@ static int in_threading(PyFrameObject *f) {
   return r;
 }
 
-/* Announces a new lock: its class is the innermost site outside threading.py. */
-static void announce(void *lock, unsigned flags) {
+/*
+ * Announces a new lock made from frame f: its class is the innermost site
+ * outside threading.py, from f outwards.
+ */
+static void announce_from(void *lock, unsigned flags, PyFrameObject *f) {
   lockwatch_frame_t fr[16];
-  PyFrameObject *f = current_frame();
   unsigned n = frames_from(f, fr, 16), k = 0;
   Py_XINCREF(f);
   while (f && k + 1 < n && in_threading(f)) {
@@ -133,6 +136,9 @@ static void announce(void *lock, unsigned flags) {
    */
   api.create(lock, NULL, NULL, flags | LOCKWATCH_FRAMES_ONLY, fr + k, n - k);
 }
+
+/* Announces a new lock made by the running code. */
+static void announce(void *lock, unsigned flags) { announce_from(lock, flags, current_frame()); }
 
 /* ---- taking CPython's lock, as _thread does --------------------------------------- */
 
@@ -542,6 +548,165 @@ static PyTypeObject rlock_type = {
     .tp_new = rlock_new,
 };
 
+/* ---- Semaphore(1): a lock while it behaves as one ----------------------------------- */
+
+/*
+ * The layer's Semaphore and BoundedSemaphore (lockwatch/__init__.py) are
+ * threading's, whose acquire and release also call the functions below, on
+ * the semaphore object's address. Only a semaphore made with value 1 is
+ * announced; the first sign of signalling use (a release by a thread that
+ * does not hold it, or of more than 1, which covers a value above 1; a
+ * blocking acquisition by its holder) forgets it, as rules.md "Semaphores"
+ * says. Its state is a small object the semaphore keeps, changed only here,
+ * with the GIL held: each decision and its call are one step.
+ */
+typedef struct {
+  PyObject_HEAD unsigned long owner; /* the thread holding it as a lock, while held */
+  char held;
+  char tracked; /* announced, and no sign of signalling use seen */
+} semstate_t;
+
+static PyTypeObject semstate_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "lockwatch._lockwatch.SemState",
+    .tp_basicsize = sizeof(semstate_t),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "What the layer knows of a Semaphore(1): held, by whom, still a lock.",
+};
+
+/* The Python frame that called the layer's method (the method's caller), new reference. */
+static PyFrameObject *caller_frame(void) {
+  PyFrameObject *f = current_frame();
+  return f ? PyFrame_GetBack(f) : NULL;
+}
+
+static semstate_t *semstate_arg(PyObject *o) {
+  if (Py_TYPE(o) != &semstate_type) {
+    PyErr_SetString(PyExc_TypeError, "lockwatch: a semaphore state is needed");
+    return NULL;
+  }
+  return (semstate_t *)o;
+}
+
+/*
+ * sem_create(sem, value): the state of a new semaphore, announced as a lock
+ * (classed by the frames outside the layer's __init__ and threading.py)
+ * when lockwatch is there and value is 1.
+ */
+static PyObject *sem_create(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+  (void)mod;
+  if (nargs != 2) {
+    PyErr_SetString(PyExc_TypeError, "sem_create(sem, value)");
+    return NULL;
+  }
+  long value = PyLong_AsLong(args[1]);
+  if (value == -1 && PyErr_Occurred()) {
+    PyErr_Clear();
+    value = -1;
+  }
+  semstate_t *st = PyObject_New(semstate_t, &semstate_type);
+  if (!st) return NULL;
+  st->owner = 0;
+  st->held = 0;
+  st->tracked = 0;
+  if (active && value == 1) {
+    PyFrameObject *f = caller_frame();
+    announce_from(args[0], 0, f);
+    Py_XDECREF(f);
+    st->tracked = 1;
+  }
+  return (PyObject *)st;
+}
+
+static void sem_untrack(PyObject *sem, semstate_t *st) {
+  st->tracked = 0;
+  st->held = 0;
+  api.forget(sem);
+}
+
+/*
+ * sem_before(sem, state, blocking, timeout): before the acquisition; returns
+ * the flags to give sem_after, or -1 when lockwatch is not told (not a lock,
+ * a sign of signalling use now, or arguments threading will refuse).
+ */
+static PyObject *sem_before(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+  (void)mod;
+  if (nargs != 4) {
+    PyErr_SetString(PyExc_TypeError, "sem_before(sem, state, blocking, timeout)");
+    return NULL;
+  }
+  semstate_t *st = semstate_arg(args[1]);
+  if (!st) return NULL;
+  int blocking = PyObject_IsTrue(args[2]);
+  if (blocking < 0) return NULL;
+  int timed = args[3] != Py_None;
+  if (!st->tracked || (!blocking && timed)) return PyLong_FromLong(-1);
+  unsigned flags = !blocking ? LOCKWATCH_ACQ_TRY : timed ? LOCKWATCH_ACQ_TIMED : 0;
+  if (st->held && st->owner == PyThread_get_thread_ident() && blocking) {
+    sem_untrack(args[0], st); /* its holder waits for it: only another thread can end this */
+    return PyLong_FromLong(-1);
+  }
+  PyFrameObject *f = caller_frame();
+  api.before(args[0], flags, site_of(f), frames_from, f);
+  Py_XDECREF(f);
+  return PyLong_FromLong(flags);
+}
+
+/* sem_after(sem, state, flags, acquired): after it, with sem_before's flags. */
+static PyObject *sem_after(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+  (void)mod;
+  if (nargs != 4) {
+    PyErr_SetString(PyExc_TypeError, "sem_after(sem, state, flags, acquired)");
+    return NULL;
+  }
+  semstate_t *st = semstate_arg(args[1]);
+  if (!st) return NULL;
+  long flags = PyLong_AsLong(args[2]);
+  int ok = PyObject_IsTrue(args[3]);
+  if ((flags == -1 && PyErr_Occurred()) || ok < 0) return NULL;
+  if (flags < 0) Py_RETURN_NONE;
+  api.after(args[0], (unsigned)flags, ok);
+  if (ok && st->tracked) {
+    st->held = 1;
+    st->owner = PyThread_get_thread_ident();
+  }
+  Py_RETURN_NONE;
+}
+
+/* sem_release(sem, state, n): before release(n); a release by its holder, or a sign. */
+static PyObject *sem_release(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+  (void)mod;
+  if (nargs != 3) {
+    PyErr_SetString(PyExc_TypeError, "sem_release(sem, state, n)");
+    return NULL;
+  }
+  semstate_t *st = semstate_arg(args[1]);
+  if (!st) return NULL;
+  if (!st->tracked) Py_RETURN_NONE;
+  long n = PyLong_AsLong(args[2]);
+  if (n == -1 && PyErr_Occurred()) PyErr_Clear();
+  if (n == 1 && st->held && st->owner == PyThread_get_thread_ident()) {
+    st->held = 0;
+    st->owner = 0;
+    api.release(args[0], 0, NULL, 0); /* before the post: nobody can take it in between */
+  } else {
+    sem_untrack(args[0], st);
+  }
+  Py_RETURN_NONE;
+}
+
+/* sem_forget(sem, state): the semaphore is going away. */
+static PyObject *sem_forget(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+  (void)mod;
+  if (nargs != 2) {
+    PyErr_SetString(PyExc_TypeError, "sem_forget(sem, state)");
+    return NULL;
+  }
+  semstate_t *st = semstate_arg(args[1]);
+  if (!st) return NULL;
+  if (st->tracked) sem_untrack(args[0], st);
+  Py_RETURN_NONE;
+}
+
 /* ---- the module --------------------------------------------------------------- */
 
 /* Finds the entry points; all or none. */
@@ -576,7 +741,13 @@ static PyObject *set_threading_file(PyObject *mod, PyObject *path) {
 }
 
 static PyMethodDef module_methods[] = {
-    {"set_threading_file", set_threading_file, METH_O, NULL}, {NULL, NULL, 0, NULL}};
+    {"set_threading_file", set_threading_file, METH_O, NULL},
+    {"sem_create", (PyCFunction)(void (*)(void))sem_create, METH_FASTCALL, NULL},
+    {"sem_before", (PyCFunction)(void (*)(void))sem_before, METH_FASTCALL, NULL},
+    {"sem_after", (PyCFunction)(void (*)(void))sem_after, METH_FASTCALL, NULL},
+    {"sem_release", (PyCFunction)(void (*)(void))sem_release, METH_FASTCALL, NULL},
+    {"sem_forget", (PyCFunction)(void (*)(void))sem_forget, METH_FASTCALL, NULL},
+    {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, .m_name = "_lockwatch",
@@ -584,7 +755,9 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__lockwatch(void) {
   resolve();
-  if (PyType_Ready(&lock_type) < 0 || PyType_Ready(&rlock_type) < 0) return NULL;
+  if (PyType_Ready(&lock_type) < 0 || PyType_Ready(&rlock_type) < 0 ||
+      PyType_Ready(&semstate_type) < 0)
+    return NULL;
   PyObject *m = PyModule_Create(&module);
   if (!m) return NULL;
   Py_INCREF(&lock_type);

@@ -46,8 +46,9 @@ def _frames(depth):
     return arr, len(out), out
 
 
-def _announce(obj, flags):
-    arr, n, raw = _frames(3)
+def _announce(obj, flags, depth=3):
+    """Tells lockwatch of a new lock made depth frames up (outside threading.py)."""
+    arr, n, raw = _frames(depth)
     k = 0
     while k + 1 < n and raw[k][0].decode() == _threading_file[0]:
         k += 1
@@ -190,3 +191,62 @@ class RLock:
         if self._tracked:
             self._tracked = False
             _api[4](ctypes.c_void_p(id(self)))
+
+
+class _SemState:
+    """What the layer knows of a Semaphore(1): held, by whom, still a lock."""
+    __slots__ = ("owner", "held", "tracked")
+
+    def __init__(self, tracked):
+        self.owner, self.held, self.tracked = None, False, tracked
+
+
+def sem_create(sem, value):
+    """The state of a new semaphore, announced as a lock when value is 1."""
+    st = _SemState(active and value == 1)
+    if st.tracked:
+        _announce(sem, 0, 4)  # (_frames, _announce, sem_create, the layer's __init__)
+    return st
+
+
+def _sem_untrack(sem, st):
+    st.tracked, st.held = False, False
+    _api[4](ctypes.c_void_p(id(sem)))
+
+
+def sem_before(sem, st, blocking, timeout):
+    """Before an acquisition: the flags for sem_after, or -1 when lockwatch is not told."""
+    timed = timeout is not None
+    if not st.tracked or (not blocking and timed):
+        return -1
+    flags = TRY if not blocking else (TIMED if timed else 0)
+    if st.held and st.owner == _get_ident() and blocking:
+        _sem_untrack(sem, st)  # its holder waits for it: a signal
+        return -1
+    arr, n, _ = _frames(3)  # (_frames, sem_before, the layer's acquire)
+    _api[1](ctypes.c_void_p(id(sem)), flags | FRAMES_ONLY, arr, n)
+    return flags
+
+
+def sem_after(sem, st, flags, ok):
+    if flags < 0:
+        return
+    _api[2](ctypes.c_void_p(id(sem)), flags, int(bool(ok)))
+    if ok and st.tracked:
+        st.held, st.owner = True, _get_ident()
+
+
+def sem_release(sem, st, n):
+    """Before release(n): a release by its holder, or a sign of signalling use."""
+    if not st.tracked:
+        return
+    if n == 1 and st.held and st.owner == _get_ident():
+        st.held, st.owner = False, None
+        _api[3](ctypes.c_void_p(id(sem)), 0, None, 0)
+    else:
+        _sem_untrack(sem, st)
+
+
+def sem_forget(sem, st):
+    if st.tracked:
+        _sem_untrack(sem, st)

@@ -1450,6 +1450,23 @@ def case_install(ctx):
     expect_status(p, 66)
     expect(re.search(r"lockwatch: lock-order-inversion bank\.py:\d+ in transfer_naive", p.stderr),
            "python3 -m lockwatch reports the bank's inversion in Python frames", p)
+    # Without PYTHONPATH: the lockwatch.pth the install put in python3's site
+    # directory for the prefix names the layer (a temporary prefix is no site
+    # directory python3 reads by itself: site.addsitedir processes the .pth).
+    pths = [os.path.join(d, f) for d, _, files in os.walk(prefix) for f in files
+            if f == "lockwatch.pth"]
+    expect(len(pths) == 1, f"one lockwatch.pth installed under the prefix, not {pths}", p)
+    with open(pths[0]) as f:
+        named = f.read().strip()
+    expect(os.path.realpath(named) == os.path.realpath(pydir),
+           f"lockwatch.pth names the layer's directory {pydir}, not {named!r}")
+    code = ("import runpy, site, sys; site.addsitedir(sys.argv.pop(1)); "
+            "runpy.run_module('lockwatch', run_name='__main__', alter_sys=True)")
+    p = run([sys.executable, "-c", code, os.path.dirname(pths[0]), bank_py, "--variant=naive"],
+            env={"LOCKWATCH_OPTIONS": "semaphores=off", "PYTHONPATH": ""}, timeout=120)
+    expect_status(p, 66)
+    expect(re.search(r"lockwatch: lock-order-inversion bank\.py:\d+ in transfer_naive", p.stderr),
+           "python3 -m lockwatch through lockwatch.pth reports the bank's inversion", p)
     # The installed tree works after a move.
     moved = ctx.path("moved")
     os.rename(prefix, moved)
@@ -1518,6 +1535,15 @@ def case_cpack(ctx):
         expect(want in files, f"{want} is not in the package", p)
     expect(any(re.fullmatch(r"\./usr/lib(64|/[^/]+)?/liblockwatch\.so", f) for f in files),
            "the library is not in the package", p)
+    # python3 -m lockwatch without PYTHONPATH: a .pth in a site directory a
+    # /usr Python reads (Debian's reads dist-packages, never site-packages)
+    pths = [f for f in files if f.endswith("/lockwatch.pth")]
+    expect(pths, "no lockwatch.pth in the package", p)
+    if os.path.exists("/usr/bin/python3"):
+        q = run(["/usr/bin/python3", "-c", "import sys; print('\\n'.join(sys.path))"])
+        read = {"." + d for d in q.stdout.split()}
+        expect(any(os.path.dirname(f) in read for f in pths),
+               f"{pths} in no directory /usr/bin/python3 reads ({sorted(read)})", p)
     for field, want in (("Package", "lockwatch"), ("Version", ctx.version),
                         ("Depends", "libc6, libdw1, libjson-c5"),
                         ("Maintainer", "lockwatch developers")):

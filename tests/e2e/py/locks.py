@@ -16,7 +16,14 @@ takes it as a lock while it behaves as one (docs/rules.md, "Semaphores").
   sync       queue.Queue, Condition, Event, Semaphore, BoundedSemaphore,
              Barrier and ThreadPoolExecutor used heavily and correctly, with
              nested locks always in one order. Prints a digest.
-  --kind=Lock|RLock   the lock type of A and B (default Lock).
+  sem-signal Semaphores used as signals: Semaphore(0) posted by another
+             thread; Semaphore(1) and BoundedSemaphore(1) handed over (released
+             by a thread that does not hold them, taken again by their holder,
+             posted above 1); their orders with a real lock, taken both ways,
+             are no inversion.
+  --kind=Lock|RLock|Semaphore|BoundedSemaphore
+             the lock type of A and B (default Lock); a semaphore is made
+             with value 1 and used as a lock.
 
 Prints "done" at the end (deadlock: "starting" first, "no deadlock" if the
 threads finish). Exit status 0; 2 on a bad command line.
@@ -106,6 +113,75 @@ def signal(make):
         with done:  # other -> done
             pass
     t.join()
+
+
+def sem_signal(make):
+    """Semaphores that are signals: no report may name them."""
+    other = make()
+
+    # a counting semaphore, posted by another thread
+    items = threading.Semaphore(0)
+
+    def poster():
+        for _ in range(3):
+            with other:
+                items.release()
+
+    t = threading.Thread(target=poster)
+    t.start()
+    for _ in range(3):
+        items.acquire()
+        with other:
+            pass
+    t.join()
+
+    # Semaphore(1) handed over: taken here, released by another thread
+    baton = threading.Semaphore(1)
+    baton.acquire()
+    with other:  # baton -> other, while baton looks like a lock
+        pass
+
+    def passer():
+        with other:
+            baton.release()  # released by a thread that does not hold it: a signal
+
+    t = threading.Thread(target=passer)
+    t.start()
+    t.join()
+    with other:  # other -> baton: no inversion, baton is a signal
+        with baton:
+            pass
+
+    # BoundedSemaphore(1) waited for again by its holder, until another releases it
+    gate = threading.BoundedSemaphore(1)
+    gate.acquire()
+    with other:  # gate -> other
+        pass
+    opened = threading.Event()
+
+    def opener():
+        opened.wait()
+        gate.release()
+
+    t = threading.Thread(target=opener)
+    t.start()
+    opened.set()
+    gate.acquire()  # its holder waits for it again: only opener can end this
+    gate.release()
+    t.join()
+    with other:
+        with gate:  # other -> gate
+            pass
+
+    # Semaphore(1) posted above 1 by a thread that never took it
+    extra = threading.Semaphore(1)
+    with extra:
+        with other:  # extra -> other
+            pass
+    extra.release()  # value 2: a signal
+    with other:
+        with extra:  # other -> extra
+            pass
 
 
 def sync(make):
@@ -219,23 +295,25 @@ def sync(make):
     print("digest:", digest.hexdigest())
 
 
+USAGE = ("usage: locks.py abba|deadlock|signal|sem-signal|sync [--ordered]\n"
+         "                [--kind=Lock|RLock|Semaphore|BoundedSemaphore]")
+
+
 def main(argv):
     mode, ordered, kind = None, False, "Lock"
     for arg in argv[1:]:
-        if arg in ("abba", "deadlock", "signal", "sync") and mode is None:
+        if arg in ("abba", "deadlock", "signal", "sem-signal", "sync") and mode is None:
             mode = arg
         elif arg == "--ordered":
             ordered = True
-        elif arg in ("--kind=Lock", "--kind=RLock"):
+        elif arg in ("--kind=Lock", "--kind=RLock", "--kind=Semaphore",
+                     "--kind=BoundedSemaphore"):
             kind = arg[7:]
         else:
-            print(f"locks.py: unknown argument '{arg}'\n"
-                  "usage: locks.py abba|deadlock|signal|sync [--ordered] [--kind=Lock|RLock]",
-                  file=sys.stderr)
+            print(f"locks.py: unknown argument '{arg}'\n" + USAGE, file=sys.stderr)
             return 2
     if mode is None:
-        print("usage: locks.py abba|deadlock|signal|sync [--ordered] [--kind=Lock|RLock]",
-              file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
     make = getattr(threading, kind)
     if mode == "abba":
@@ -244,6 +322,8 @@ def main(argv):
         deadlock(make, ordered)
     elif mode == "signal":
         signal(make)
+    elif mode == "sem-signal":
+        sem_signal(make)
     else:
         sync(make)
     print("done")
