@@ -288,9 +288,13 @@ uint64_t lw_wait_slice_ns(void);
  * lw_wait_watch, called by the watcher every slice, checks each such wait
  * that began at least a slice before now (CLOCK_MONOTONIC ns).
  */
-void lw_wait_watch_begin(lw_thread_t *t, const lw_acq_t *a, uint64_t now);
+bool lw_wait_watch_begin(lw_thread_t *t, const lw_acq_t *a, uint64_t now);
 void lw_wait_watch(uint64_t now);
-/* Ends a watched wait. While one lasts, lw_wait_begin and lw_wait_end leave it alone. */
+/*
+ * Ends a watched wait. lw_wait_watch_begin returns whether it published one
+ * (false inside a watched wait, which stays); while one lasts, lw_wait_begin
+ * and lw_wait_end leave it alone.
+ */
 void lw_wait_watch_end(lw_thread_t *t);
 
 /*

@@ -36,10 +36,11 @@ static void wait_publish(lw_thread_t *t, const lw_acq_t *a) {
 
 /*
  * A watched wait (a custom lock, a GMutex: the thread waits in code of the
- * program's) may contain waits of lockwatch's own wrappers: a Python thread
- * waiting for a layer Lock takes the interpreter's lock (a pthread mutex
- * and condvar) again and again. The outer wait stays the one published:
- * the inner ones neither replace it nor end it.
+ * program's) may contain other waits: a Python thread waiting for a layer
+ * Lock takes the interpreter's lock (a pthread mutex and condvar) again and
+ * again, and a Python Semaphore's acquire takes its Condition's Lock. The
+ * outer wait stays the one published: the inner ones, watched or not,
+ * neither replace it nor end it.
  */
 static bool watched(const lw_thread_t *t) {
   return atomic_load_explicit(&t->watch_since, memory_order_relaxed) != 0;
@@ -50,10 +51,11 @@ void lw_wait_begin(lw_thread_t *t, const lw_acq_t *a) {
   wait_publish(t, a);
 }
 
-void lw_wait_watch_begin(lw_thread_t *t, const lw_acq_t *a, uint64_t now) {
-  if (!a->rec) return;
+bool lw_wait_watch_begin(lw_thread_t *t, const lw_acq_t *a, uint64_t now) {
+  if (!a->rec || watched(t)) return false; /* nested in a watched wait: that one stays */
   wait_publish(t, a);
   atomic_store_explicit(&t->watch_since, now ? now : 1, memory_order_release);
+  return true;
 }
 
 static void wait_clear(lw_thread_t *t) {

@@ -178,6 +178,20 @@ static int high_fd(int fd) {
   return high;
 }
 
+int lw_preload_start_thread(void *(*fn)(void *)) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread inherits a mask blocking every signal */
+  pthread_t th;
+  int rc = LW_REAL(pthread_create)(&th, &attr, fn, NULL);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy(&attr);
+  return rc;
+}
+
 /* Starts the dump thread (detached: it never keeps the process alive). */
 static const int dump_signals[] = {0, SIGUSR1, SIGUSR2, SIGHUP, SIGQUIT, SIGWINCH, SIGPWR};
 
@@ -192,17 +206,7 @@ static void start_dump_thread(void) {
   struct stat st;
   if (fstat(dump_pipe[0], &st) == 0) dump_pipe_ino = st.st_ino;
   fcntl(dump_pipe[1], F_SETFL, O_NONBLOCK);
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread inherits a mask blocking every signal */
-  pthread_t th;
-  int rc = LW_REAL(pthread_create)(&th, &attr, dump_thread, NULL);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  pthread_attr_destroy(&attr);
-  if (rc != 0) return;
+  if (lw_preload_start_thread(dump_thread) != 0) return;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = dump_signal_handler;

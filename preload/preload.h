@@ -173,7 +173,14 @@ int lw_wait_slices(lw_thread_t *t, lw_acq_t *a, void *lock, lw_timed_fn timed, c
  * slices (a custom lock's, or a GMutex's), for the watcher thread to check
  * (started at the first such wait); lw_wait_watch_end ends it. Guard set.
  */
-void lw_preload_watch_begin(lw_thread_t *t, const lw_acq_t *a);
+bool lw_preload_watch_begin(lw_thread_t *t, const lw_acq_t *a);
+
+/*
+ * Starts a thread of lockwatch's own (the dump thread, the watcher):
+ * detached, every signal blocked, through the real pthread_create. Returns
+ * pthread_create's result.
+ */
+int lw_preload_start_thread(void *(*fn)(void *));
 
 /* In the parent, right after fork: the child's live file for lockwatch run (bootstrap.c). */
 void lw_preload_live_child(pid_t pid);

@@ -208,33 +208,47 @@ static void watcher_start(void) {
   pid_t was = atomic_load_explicit(&watcher_pid, memory_order_acquire);
   if (__builtin_expect(was == lw_preload_pid, 1)) return;
   if (!atomic_compare_exchange_strong(&watcher_pid, &was, lw_preload_pid)) return;
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread inherits a mask blocking every signal */
-  pthread_t th;
-  (void)LW_REAL(pthread_create)(&th, &attr, watcher, NULL);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  pthread_attr_destroy(&attr);
+  (void)lw_preload_start_thread(watcher);
+}
+
+bool lw_preload_watch_begin(lw_thread_t *t, const lw_acq_t *a) {
+  watcher_start();
+  return lw_wait_watch_begin(t, a, mono_ns());
 }
 
 /*
- * Is an outer acquisition of this thread (under way below the newest one)
- * watched already? Then the newest, which its code takes on the way (the
- * Condition's lock inside a Python Semaphore's acquire), neither replaces
- * nor ends that wait.
+ * The start of a custom acquisition: its slot among the thread's pending
+ * ones (*a, *waiting), or NULL when there is none or the flags are wrong
+ * (said; the slot then stays, empty, for lockwatch_after_acquire).
  */
-static bool outer_watched(void) {
-  for (uint32_t i = 0; i + 1 < pending.n; i++)
-    if (pending.waiting[i]) return true;
-  return false;
+static lw_acq_t *pending_push(uintptr_t addr, unsigned flags, bool **waiting) {
+  if (pending.n == LW_PENDING_MAX) {
+    misuse("lockwatch_before_acquire", addr, "",
+           "more than 8 acquisitions under way in one thread (each needs its "
+           "lockwatch_after_acquire); ignored");
+    return NULL;
+  }
+  lw_acq_t *a = &pending.a[pending.n];
+  *waiting = &pending.waiting[pending.n];
+  pending.n++;
+  a->rec = NULL;
+  a->addr = addr;
+  **waiting = false;
+  return flags_ok("lockwatch_before_acquire", addr, flags, LW_ACQ_FLAGS) ? a : NULL;
 }
 
-void lw_preload_watch_begin(lw_thread_t *t, const lw_acq_t *a) {
-  watcher_start();
-  lw_wait_watch_begin(t, a, mono_ns());
+/* The core's acquisition flags of lockwatch.h's. */
+static unsigned acq_flags(unsigned flags) {
+  return ((flags & LOCKWATCH_ACQ_TRY) ? LW_ACQ_TRY : 0) |
+         ((flags & LOCKWATCH_ACQ_TIMED) ? LW_ACQ_TIMED : 0) |
+         ((flags & LOCKWATCH_ACQ_RECURSIVE) ? LW_ACQ_REENTER : 0);
+}
+
+/* After the core's before-hook: a blocking acquisition, taken in the program's own code, is watched. */
+static void watch_if_blocking(lw_thread_t *t, lw_acq_t *a, unsigned flags, bool *waiting) {
+  if (!a->rec) (void)custom_known("lockwatch_before_acquire", a->addr);
+  else if (!(flags & LOCKWATCH_ACQ_TRY) && !__libc_single_threaded)
+    *waiting = lw_preload_watch_begin(t, a);
 }
 
 LW_EXPORT void lw_api_before_acquire(const void *lock, unsigned flags,
@@ -243,44 +257,24 @@ LW_EXPORT void lw_api_before_acquire(const void *lock, unsigned flags,
   lw_thread_t *t = lw_enter();
   if (!t) return;
   uintptr_t addr = (uintptr_t)lock, pcs[LOCKWATCH_FRAMES_MAX], key;
-  if (pending.n == LW_PENDING_MAX) {
-    misuse("lockwatch_before_acquire", addr, "",
-           "more than 8 acquisitions under way in one thread (each needs its "
-           "lockwatch_after_acquire); ignored");
-    lw_leave();
-    return;
-  }
-  lw_acq_t *a = &pending.a[pending.n];
-  bool *waiting = &pending.waiting[pending.n];
-  pending.n++;
-  a->rec = NULL;
-  a->addr = addr;
-  *waiting = false;
-  if (!flags_ok("lockwatch_before_acquire", addr, flags, LW_ACQ_FLAGS)) {
+  bool *waiting;
+  lw_acq_t *a = pending_push(addr, flags, &waiting);
+  if (!a) {
     lw_leave();
     return;
   }
   uint32_t n = lead_of(frames, nframes, pcs, &key);
   unsigned mode = (flags & LOCKWATCH_ACQ_READ) ? LW_MODE_READ : LW_MODE_WRITE;
-  unsigned acq = ((flags & LOCKWATCH_ACQ_TRY) ? LW_ACQ_TRY : 0) |
-                 ((flags & LOCKWATCH_ACQ_TIMED) ? LW_ACQ_TIMED : 0) |
-                 ((flags & LOCKWATCH_ACQ_RECURSIVE) ? LW_ACQ_REENTER : 0);
   lw_stack_set_lead(pcs, n, (flags & LOCKWATCH_FRAMES_ONLY) != 0);
-  lw_acquire_before(t, a, addr, LW_TYPE_CUSTOM, NULL, mode, acq, site_of(ret, key, n, flags));
+  lw_acquire_before(t, a, addr, LW_TYPE_CUSTOM, NULL, mode, acq_flags(flags),
+                    site_of(ret, key, n, flags));
   lw_stack_set_lead(NULL, 0, 0);
   a->addr = addr;
-  if (!a->rec) {
-    (void)custom_known("lockwatch_before_acquire", addr);
-  } else if (mode == LW_MODE_READ && !(a->rec->kind & LW_KIND_READER_PREF)) {
+  if (a->rec && mode == LW_MODE_READ && !(a->rec->kind & LW_KIND_READER_PREF))
     misuse("lockwatch_before_acquire", addr, ", LOCKWATCH_ACQ_READ",
            "contradictory flags: the lock was not created LOCKWATCH_LOCK_RW; taken as for "
            "writing");
-  }
-  if (a->rec && !(flags & LOCKWATCH_ACQ_TRY) && !__libc_single_threaded && !outer_watched()) {
-    /* the program takes the lock in its own code: the watcher checks the wait */
-    lw_preload_watch_begin(t, a);
-    *waiting = true;
-  }
+  watch_if_blocking(t, a, flags, waiting);
   lw_leave();
 }
 
@@ -368,38 +362,19 @@ LW_EXPORT void lw_api_before_acquire_lazy(const void *lock, unsigned flags, uint
   lw_thread_t *t = lw_enter();
   if (!t) return;
   uintptr_t addr = (uintptr_t)lock;
-  if (pending.n == LW_PENDING_MAX) {
-    misuse("lockwatch_before_acquire", addr, "",
-           "more than 8 acquisitions under way in one thread (each needs its "
-           "lockwatch_after_acquire); ignored");
+  bool *waiting;
+  lw_acq_t *a = pending_push(addr, flags, &waiting);
+  if (!a) {
     lw_leave();
     return;
   }
-  lw_acq_t *a = &pending.a[pending.n];
-  bool *waiting = &pending.waiting[pending.n];
-  pending.n++;
-  a->rec = NULL;
-  a->addr = addr;
-  *waiting = false;
-  if (!flags_ok("lockwatch_before_acquire", addr, flags, LW_ACQ_FLAGS)) {
-    lw_leave();
-    return;
-  }
-  unsigned acq = ((flags & LOCKWATCH_ACQ_TRY) ? LW_ACQ_TRY : 0) |
-                 ((flags & LOCKWATCH_ACQ_TIMED) ? LW_ACQ_TIMED : 0) |
-                 ((flags & LOCKWATCH_ACQ_RECURSIVE) ? LW_ACQ_REENTER : 0);
   struct lazy_frames z = {fn, arg};
   if (fn) lw_stack_set_lead_fn(lazy_lead, &z, 1);
-  lw_acquire_before(t, a, addr, LW_TYPE_CUSTOM, NULL, LW_MODE_WRITE, acq, lazy_site(site));
+  lw_acquire_before(t, a, addr, LW_TYPE_CUSTOM, NULL, LW_MODE_WRITE, acq_flags(flags),
+                    lazy_site(site));
   if (fn) lw_stack_set_lead_fn(NULL, NULL, 0);
   a->addr = addr;
-  if (!a->rec) {
-    (void)custom_known("lockwatch_before_acquire", addr);
-  } else if (!(flags & LOCKWATCH_ACQ_TRY) && !__libc_single_threaded && !outer_watched()) {
-    watcher_start();
-    lw_wait_watch_begin(t, a, mono_ns());
-    *waiting = true;
-  }
+  watch_if_blocking(t, a, flags, waiting);
   lw_leave();
 }
 

@@ -79,10 +79,10 @@ LW_EXPORT void g_mutex_lock(void *m) {
   lw_acquire_before(t, &a, (uintptr_t)m, LW_TYPE_GMUTEX, NULL, LW_MODE_WRITE, 0, LW_RET_PC());
   lw_leave();
   if (__libc_single_threaded || !LW_GREAL(trylock, "g_mutex_trylock")(m)) {
-    bool watched = !__libc_single_threaded && a.rec;
-    if (watched) {
+    bool watched = false;
+    if (!__libc_single_threaded && a.rec) {
       lw_tls_guard = 1;
-      lw_preload_watch_begin(t, &a);
+      watched = lw_preload_watch_begin(t, &a);
       lw_leave();
     }
     LW_GREAL(lock, "g_mutex_lock")(m);
